@@ -1,0 +1,79 @@
+namespace Storage.Raft;
+
+/// <summary>Configuration of one <see cref="RaftNode"/>. Validate with <see cref="Validate"/>.</summary>
+public sealed record RaftConfig
+{
+    /// <summary>This node's id; non-zero, unique and never reused in the group.</summary>
+    public long Id { get; init; }
+
+    /// <summary>Ticks without hearing from a leader before a follower campaigns (randomized in [E, 2E)).</summary>
+    public int ElectionTick { get; init; } = 10;
+
+    /// <summary>Ticks between leader heartbeats; must be less than <see cref="ElectionTick"/>.</summary>
+    public int HeartbeatTick { get; init; } = 1;
+
+    /// <summary>Max bytes of entries in one append message (at least one entry is always sent).</summary>
+    public long MaxSizePerMsg { get; init; } = 1024 * 1024;
+
+    /// <summary>Max append messages in flight to one follower while replicating optimistically.</summary>
+    public int MaxInflightMsgs { get; init; } = 256;
+
+    public bool PreVote { get; init; } = true;
+
+    public bool CheckQuorum { get; init; } = true;
+
+    public ReadOnlyOption ReadOnlyOption { get; init; } = ReadOnlyOption.Safe;
+
+    /// <summary>Drift bound subtracted from the lease (see <see cref="ReadOnlyOption.LeaseBased"/>).</summary>
+    public int MaxClockDriftTicks { get; init; } = 2;
+
+    /// <summary>The index the application's state machine has applied (its checkpoint); entries above it are re-delivered.</summary>
+    public long Applied { get; init; }
+
+    /// <summary>Deliberately broken behaviours, only for proving that the tests catch them.</summary>
+    internal RaftFaults Faults { get; init; }
+
+    public void Validate()
+    {
+        if (Id == 0)
+        {
+            throw new ArgumentException("Id must be non-zero", nameof(Id));
+        }
+
+        if (HeartbeatTick <= 0 || ElectionTick <= HeartbeatTick)
+        {
+            throw new ArgumentException($"need 0 < HeartbeatTick ({HeartbeatTick}) < ElectionTick ({ElectionTick})");
+        }
+
+        if (MaxInflightMsgs <= 0 || MaxSizePerMsg <= 0)
+        {
+            throw new ArgumentException("MaxInflightMsgs and MaxSizePerMsg must be positive");
+        }
+
+        if (ReadOnlyOption == ReadOnlyOption.LeaseBased && !CheckQuorum)
+        {
+            throw new ArgumentException("lease-based reads require CheckQuorum");
+        }
+
+        if (MaxClockDriftTicks < 0 || MaxClockDriftTicks >= ElectionTick)
+        {
+            throw new ArgumentException($"MaxClockDriftTicks must be in [0, ElectionTick)");
+        }
+    }
+}
+
+/// <summary>Known-unsafe variants the simulator must catch.</summary>
+[Flags]
+internal enum RaftFaults
+{
+    None = 0,
+
+    /// <summary>Grant a vote to any up-to-date candidate, even after voting for another in the same term.</summary>
+    DoubleVote = 1,
+
+    /// <summary>Commit an entry of an older term once a quorum holds it (Raft paper, figure 8).</summary>
+    CommitOldTermByCount = 2,
+
+    /// <summary>A follower acknowledges appended entries before they are durable.</summary>
+    AckBeforePersist = 4,
+}

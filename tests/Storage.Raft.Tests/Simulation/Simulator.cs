@@ -1,0 +1,907 @@
+using System.Buffers.Binary;
+using System.Text;
+
+namespace Storage.Raft.Tests.Simulation;
+
+/// <summary>Knobs of one simulated run.</summary>
+public sealed record SimulationOptions
+{
+    public int Voters { get; init; } = 3;
+    public int ChaosSteps { get; init; } = 5000;
+    public int Phases { get; init; } = 2;
+    public double DropRate { get; init; } = 0.05;
+    public double DuplicateRate { get; init; } = 0.03;
+    public bool MembershipChanges { get; init; } = true;
+    public bool LeaseReads { get; init; }
+
+    /// <summary>Scales the rate of partitions, heals and crashes (1 = default).</summary>
+    public double FaultIntensity { get; init; } = 1;
+
+    /// <summary>Null: chosen per seed.</summary>
+    public bool? PreVote { get; init; }
+
+    /// <summary>Null: chosen per seed (always on with lease reads).</summary>
+    public bool? CheckQuorum { get; init; }
+    internal RaftFaults Faults { get; init; }
+}
+
+/// <summary>The outcome of one seeded run.</summary>
+public sealed record SimulationResult(int Seed, long Steps, string? Failure, int Acknowledged, int Reads, int Crashes, int Partitions, int ConfChanges, int Snapshots)
+{
+    public bool Passed => Failure is null;
+}
+
+/// <summary>
+/// A deterministic simulator of one Raft group. A seeded schedule drops, duplicates and reorders
+/// messages, partitions nodes (symmetric and one-way), crashes nodes (losing what was not persisted, or
+/// not) and restarts them from what was persisted, and drives proposals, reads, membership changes,
+/// leadership transfers and compaction. After every step it checks Election Safety, Leader Append-Only,
+/// Log Matching, Leader Completeness and State Machine Safety; after healing it checks liveness.
+/// </summary>
+public sealed class Simulator
+{
+    private const int ElectionTick = 10;
+    private readonly SimulationOptions options;
+    private readonly int seed;
+    private readonly Random rng;
+    private readonly SortedDictionary<long, SimNode> nodes = new();
+    private readonly List<Message> network = new();
+    private readonly HashSet<(long From, long To)> blocked = new();
+
+    // Global knowledge for invariant checks.
+    private readonly Dictionary<long, long> leaderOfTerm = new();
+    private readonly Dictionary<(long Index, long Term), (ulong Data, long PrevTerm)> entriesSeen = new();
+    private readonly Dictionary<long, long> committedTerm = new();
+    private readonly Dictionary<long, ulong> appliedHash = new();
+    private readonly Dictionary<long, (long Node, long Index, long Term)> pendingProposals = new();
+    private readonly HashSet<long> acknowledged = new();
+    private long maxAcknowledgedIndex;
+    private long maxCommitted;
+
+    private readonly long maxSizePerMsg;
+    private readonly bool preVote;
+    private readonly bool checkQuorum;
+    private long nextNodeId;
+    private long nextPayload = 1;
+    private long nextReadContext = 1;
+    private long steps;
+    private int crashes;
+    private int partitions;
+    private int confChanges;
+    private int snapshots;
+    private int reads;
+    private bool chaos = true;
+    private string? failure;
+    private readonly Queue<string>? trace;
+
+    public Simulator(int seed, SimulationOptions options)
+    {
+        this.seed = seed;
+        this.options = options;
+        rng = new Random(seed);
+        trace = SimulationBudget.IsReplay ? new Queue<string>() : null;
+
+        // Some seeds send one entry per append (so followers acknowledge logs piecemeal), others batch.
+        maxSizePerMsg = new long[] { 1, 100, 256, 4096 }[rng.Next(4)];
+
+        // The core must be safe with and without PreVote and CheckQuorum (leases need CheckQuorum).
+        preVote = options.PreVote ?? rng.Next(4) != 0;
+        checkQuorum = options.LeaseReads || (options.CheckQuorum ?? rng.Next(4) != 0);
+        var voters = Enumerable.Range(1, options.Voters).Select(i => (long)i).ToList();
+        foreach (var id in voters)
+        {
+            nodes[id] = new SimNode(id, MemoryRaftLog.Bootstrap(voters));
+            Start(nodes[id]);
+        }
+
+        nextNodeId = options.Voters + 1;
+    }
+
+    public static SimulationResult Run(int seed, SimulationOptions options) => new Simulator(seed, options).Run();
+
+    public SimulationResult Run()
+    {
+        try
+        {
+            for (var phase = 0; phase < options.Phases && failure is null; phase++)
+            {
+                chaos = true;
+                for (var i = 0; i < options.ChaosSteps && failure is null; i++)
+                {
+                    ChaosStep();
+                }
+
+                if (failure is null)
+                {
+                    HealAndCheckLiveness();
+                }
+            }
+        }
+        catch (RaftSafetyException e)
+        {
+            failure ??= $"node safety check: {e.Message}";
+        }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException or KeyNotFoundException or FormatException)
+        {
+            failure ??= $"unexpected {e.GetType().Name}: {e.Message}\n{e.StackTrace}";
+        }
+
+        return new SimulationResult(seed, steps, failure, acknowledged.Count, reads, crashes, partitions, confChanges, snapshots);
+    }
+
+    // ---------------------------------------------------------------- schedule
+
+    private void ChaosStep()
+    {
+        steps++;
+        var roll = rng.NextDouble() * (100 + 3 * options.FaultIntensity);
+        if ((roll -= 40) < 0)
+        {
+            DeliverOne();
+        }
+        else if ((roll -= 20) < 0)
+        {
+            CompletePersist(RandomNode(x => x.Outstanding is not null));
+        }
+        else if ((roll -= 16) < 0)
+        {
+            if (options.LeaseReads)
+            {
+                // Lease reads are only correct with bounded drift: tick every node together.
+                foreach (var n in nodes.Values.Where(n => n.Node is not null).ToList())
+                {
+                    Input(n, r => r.Tick());
+                }
+            }
+            else
+            {
+                var n = RandomNode(x => x.Node is not null);
+                if (n is not null)
+                {
+                    Input(n, r => r.Tick());
+                }
+            }
+        }
+        else if ((roll -= 10) < 0)
+        {
+            ProposeSomewhere();
+        }
+        else if ((roll -= 4) < 0)
+        {
+            ReadSomewhere();
+        }
+        else if ((roll -= 3) < 0)
+        {
+            CompactSomewhere();
+        }
+        else if ((roll -= 2) < 0)
+        {
+            var n = RandomNode(x => x.Node is null);
+            if (n is not null)
+            {
+                Start(n);
+            }
+        }
+        else if ((roll -= 1.2) < 0)
+        {
+            ChangeMembership();
+        }
+        else if ((roll -= 0.8) < 0)
+        {
+            var leader = CurrentLeader();
+            var target = RandomNode(x => x.Node is not null && leader is not null && leader.Node!.Conf.IsVoter(x.Id) && x.Id != leader.Id);
+            if (leader is not null && target is not null)
+            {
+                Input(leader, r => r.TransferLeadership(target.Id));
+            }
+        }
+        else if ((roll -= 0.6 * options.FaultIntensity) < 0)
+        {
+            Partition();
+        }
+        else if ((roll -= 0.6 * options.FaultIntensity) < 0)
+        {
+            blocked.Clear();
+        }
+        else if ((roll -= 0.4 * options.FaultIntensity) < 0)
+        {
+            // Leaders are the most interesting victims: half the crashes hit the current one.
+            var n = rng.Next(2) == 0 ? CurrentLeader() : RandomNode(x => x.Node is not null);
+            if (n is not null)
+            {
+                Crash(n, loseUnpersisted: rng.Next(2) == 0);
+            }
+        }
+    }
+
+    private void HealAndCheckLiveness()
+    {
+        chaos = false;
+        blocked.Clear();
+        foreach (var n in nodes.Values.Where(n => n.Node is null ).ToList())
+        {
+            Start(n);
+        }
+
+        // A leader that all voters follow within a bounded number of rounds.
+        SimNode? leader = null;
+        var maxRounds = 40 * ElectionTick;
+        for (var round = 0; round < maxRounds && failure is null; round++)
+        {
+            SyncRound();
+            leader = StableLeader();
+            if (leader is not null)
+            {
+                break;
+            }
+        }
+
+        if (failure is not null)
+        {
+            return;
+        }
+
+        if (leader is null)
+        {
+            Fail($"liveness: no stable leader within {maxRounds} rounds after healing");
+            return;
+        }
+
+        // Every acknowledged write, and a barrier after them, must reach every member.
+        long barrierIndex = 0;
+        for (var round = 0; round < maxRounds && failure is null; round++)
+        {
+            leader = StableLeader() ?? leader;
+            if (barrierIndex == 0 && leader.Node is { Role: RaftRole.Leader } ln)
+            {
+                var r = ln.Propose(Payload(nextPayload++));
+                if (r.IsAccepted)
+                {
+                    barrierIndex = r.Index;
+                }
+
+                Pump(leader);
+            }
+
+            SyncRound();
+            var members = leader.Node?.Conf.Members.ToList() ?? new List<long>();
+            if (barrierIndex > 0 && members.All(id => nodes[id].Machine.Applied >= barrierIndex))
+            {
+                foreach (var id in members)
+                {
+                    var applied = nodes[id].Machine;
+                    if (applied.Applied < maxAcknowledgedIndex)
+                    {
+                        Fail($"liveness: node {id} applied {applied.Applied} < acknowledged {maxAcknowledgedIndex}");
+                    }
+                }
+
+                return;
+            }
+
+            if (leader.Node?.Role != RaftRole.Leader)
+            {
+                barrierIndex = 0;
+            }
+        }
+
+        Fail($"liveness: barrier {barrierIndex} not applied by every member within {maxRounds} rounds " +
+             $"({string.Join(", ", nodes.Values.Select(n => $"{n.Id}:applied={n.Machine.Applied},up={n.Node is not null}"))})");
+    }
+
+    /// <summary>A synchronous round on a healed network: persist, deliver everything, tick everyone.</summary>
+    private void SyncRound()
+    {
+        foreach (var n in nodes.Values.ToList())
+        {
+            while (n.Outstanding is not null)
+            {
+                CompletePersist(n);
+            }
+        }
+
+        var batch = network.ToList();
+        network.Clear();
+        Shuffle(batch);
+        foreach (var m in batch)
+        {
+            Deliver(m);
+        }
+
+        foreach (var n in nodes.Values.Where(n => n.Node is not null).ToList())
+        {
+            Input(n, r => r.Tick());
+        }
+
+        steps++;
+    }
+
+    private SimNode? StableLeader()
+    {
+        var leader = CurrentLeader();
+        if (leader?.Node is not { } ln || !ln.Conf.IsVoter(ln.Id))
+        {
+            return null;
+        }
+
+        foreach (var id in ln.Conf.Voters)
+        {
+            var n = nodes[id].Node;
+            if (n is null || n.Leader != ln.Id || n.Term != ln.Term)
+            {
+                return null;
+            }
+        }
+
+        return leader;
+    }
+
+    // ---------------------------------------------------------------- actions
+
+    private void ProposeSomewhere()
+    {
+        var n = rng.NextDouble() < 0.8 ? CurrentLeader() : RandomNode(x => x.Node is not null);
+        if (n?.Node is null)
+        {
+            return;
+        }
+
+        var payload = nextPayload++;
+        var result = n.Node.Propose(Payload(payload));
+        if (result.IsAccepted)
+        {
+            pendingProposals[payload] = (n.Id, result.Index, result.Term);
+        }
+
+        Pump(n);
+    }
+
+    private void ReadSomewhere()
+    {
+        var n = rng.NextDouble() < 0.7 ? CurrentLeader() : RandomNode(x => x.Node is not null);
+        if (n?.Node is null)
+        {
+            return;
+        }
+
+        var ctx = nextReadContext++;
+        if (n.Node.ReadIndex(ctx))
+        {
+            // Linearizability of reads: the read point must cover every write acknowledged before it began.
+            n.PendingReads[ctx] = maxAcknowledgedIndex;
+        }
+
+        Pump(n);
+    }
+
+    private void CompactSomewhere()
+    {
+        var n = RandomNode(x => x.Node is not null && x.Machine.Applied - x.Storage.FirstIndex > 8);
+        if (n?.Node is null)
+        {
+            return;
+        }
+
+        var index = Math.Min(n.Machine.Applied, n.Storage.LastIndex);
+        if (index <= n.Storage.Snapshot.Index)
+        {
+            return;
+        }
+
+        n.Storage.Compact(index, n.Node.ConfStateAt(index), n.Machine.SnapshotData());
+        snapshots++;
+    }
+
+    private void ChangeMembership()
+    {
+        var leader = CurrentLeader();
+        if (leader?.Node is not { } ln)
+        {
+            return;
+        }
+
+        var conf = ln.Conf;
+        var minVoters = Math.Max(1, options.Voters - 1);
+        var maxVoters = options.Voters + 1;
+        var choices = new List<ConfChange>();
+        if (nodes.Count < options.Voters + 4)
+        {
+            choices.Add(new ConfChange(ConfChangeType.AddLearner, nextNodeId));
+        }
+
+        foreach (var learner in conf.Learners)
+        {
+            if (conf.Voters.Count < maxVoters)
+            {
+                choices.Add(new ConfChange(ConfChangeType.AddVoter, learner));
+            }
+
+            choices.Add(new ConfChange(ConfChangeType.RemoveNode, learner));
+        }
+
+        if (conf.Voters.Count > minVoters)
+        {
+            foreach (var voter in conf.Voters)
+            {
+                choices.Add(new ConfChange(ConfChangeType.RemoveNode, voter));
+            }
+        }
+
+        if (choices.Count == 0 || !options.MembershipChanges)
+        {
+            return;
+        }
+
+        var change = choices[rng.Next(choices.Count)];
+        var result = ln.ProposeConfChange(change);
+        Trace($"conf change {change} at {ln.Id}: {result.Outcome}");
+        if (result.IsAccepted)
+        {
+            confChanges++;
+            if (change.Type == ConfChangeType.AddLearner)
+            {
+                // A brand-new replica: empty log, knows nothing of the group until the leader tells it.
+                var fresh = new SimNode(change.NodeId, new MemoryRaftLog(Snapshot.Initial(ConfState.Empty)));
+                nodes[fresh.Id] = fresh;
+                nextNodeId++;
+                Start(fresh);
+            }
+        }
+
+        Pump(leader);
+    }
+
+    private void Partition()
+    {
+        partitions++;
+        Trace("partition");
+        var ids = nodes.Keys.ToList();
+        if (rng.Next(3) == 0)
+        {
+            // One-way: a single link stops delivering in one direction.
+            var a = ids[rng.Next(ids.Count)];
+            var b = ids[rng.Next(ids.Count)];
+            if (a != b)
+            {
+                blocked.Add((a, b));
+            }
+
+            return;
+        }
+
+        blocked.Clear();
+        var side = ids.Where(_ => rng.Next(2) == 0).ToHashSet();
+        if (rng.Next(2) == 0 && CurrentLeader() is { } leader)
+        {
+            // Isolate the leader, alone or with a minority.
+            side = new HashSet<long> { leader.Id };
+        }
+
+        foreach (var a in ids)
+        {
+            foreach (var b in ids)
+            {
+                if (side.Contains(a) != side.Contains(b))
+                {
+                    blocked.Add((a, b));
+                }
+            }
+        }
+    }
+
+    private void Crash(SimNode n, bool loseUnpersisted)
+    {
+        crashes++;
+        Trace($"crash {n.Id} lose={loseUnpersisted}");
+        if (!loseUnpersisted)
+        {
+            while (n.Outstanding is not null)
+            {
+                CompletePersist(n);
+            }
+        }
+
+        n.Node = null;
+        n.Outstanding = null;
+        n.PendingReads.Clear();
+        n.ReadyReads.Clear();
+        n.LeaderSince = null;
+    }
+
+    private void Start(SimNode n)
+    {
+        Trace($"start {n.Id} storage first={n.Storage.FirstIndex} last={n.Storage.LastIndex} hs={n.Storage.HardState}");
+        var machine = SimStateMachine.Restore(n.Storage.Snapshot);
+        n.Machine = machine;
+        var config = new RaftConfig
+        {
+            Id = n.Id,
+            ElectionTick = ElectionTick,
+            HeartbeatTick = 1,
+            MaxSizePerMsg = maxSizePerMsg,
+            PreVote = preVote,
+            CheckQuorum = checkQuorum,
+            MaxInflightMsgs = 8,
+            ReadOnlyOption = options.LeaseReads ? ReadOnlyOption.LeaseBased : ReadOnlyOption.Safe,
+            MaxClockDriftTicks = 1,
+            Applied = machine.Applied,
+            Faults = options.Faults,
+        };
+        n.Node = new RaftNode(config, n.Storage, new Random(rng.Next()));
+        n.Node.OnAppend = OnAppend;
+        n.SeenCommit = n.Node.CommitIndex;
+        n.LeaderSince = null;
+        Check(n);
+    }
+
+    // ---------------------------------------------------------------- the application loop
+
+    private void Input(SimNode n, Action<RaftNode> input)
+    {
+        if (n.Node is null)
+        {
+            return;
+        }
+
+        input(n.Node);
+        Pump(n);
+    }
+
+    /// <summary>Takes a Ready if none is outstanding: early messages leave now, the rest waits for "disk".</summary>
+    private void Pump(SimNode n)
+    {
+        while (n.Node is { } node && n.Outstanding is null && node.TakeReady() is { } ready)
+        {
+            n.Outstanding = ready;
+            foreach (var m in ready.Messages)
+            {
+                Send(m);
+            }
+
+            if (ready.MustPersist && chaos)
+            {
+                break; // persisted later, by a separate step: a crash in between loses it
+            }
+
+            CompletePersist(n);
+        }
+
+        Check(n);
+    }
+
+    private void CompletePersist(SimNode? n)
+    {
+        if (n?.Node is not { } node || n.Outstanding is not { } ready)
+        {
+            return;
+        }
+
+        Trace($"persist {n.Id}: hs={ready.HardState} entries=[{string.Join(' ', ready.Entries.Select(e => $"{e.Index}t{e.Term}"))}] snap={ready.Snapshot?.Index} apply={ready.CommittedEntries.Count} late={ready.PersistedMessages.Count}");
+        if (ready.Snapshot is { } snap)
+        {
+            n.Storage.ApplySnapshot(snap);
+        }
+
+        n.Storage.Append(ready.Entries);
+        if (ready.HardState is { } hs)
+        {
+            n.Storage.SetHardState(hs);
+        }
+
+        foreach (var m in ready.PersistedMessages)
+        {
+            Send(m);
+        }
+
+        if (ready.Snapshot is { } s)
+        {
+            n.Machine = SimStateMachine.Restore(s);
+            CheckAppliedHash(n, s.Index);
+        }
+
+        foreach (var e in ready.CommittedEntries)
+        {
+            Apply(n, e);
+        }
+
+        foreach (var rs in ready.ReadStates)
+        {
+            n.ReadyReads.Add(rs);
+        }
+
+        n.Outstanding = null;
+        node.Advance(ready);
+        ReleaseReads(n);
+        Pump(n);
+    }
+
+    private void Apply(SimNode n, Entry e)
+    {
+        if (e.Index != n.Machine.Applied + 1)
+        {
+            Fail($"state machine safety: node {n.Id} applied {e.Index} after {n.Machine.Applied}");
+            return;
+        }
+
+        if (committedTerm.TryGetValue(e.Index, out var t) && t != e.Term)
+        {
+            Fail($"state machine safety: node {n.Id} applied ({e.Index},t{e.Term}) but ({e.Index},t{t}) was committed");
+            return;
+        }
+
+        n.Machine.Apply(e);
+        CheckAppliedHash(n, e.Index);
+        if (e.Type == EntryType.Normal && e.Data.Length == 8)
+        {
+            var payload = BinaryPrimitives.ReadInt64LittleEndian(e.Data);
+            if (pendingProposals.TryGetValue(payload, out var p) && p.Node == n.Id)
+            {
+                if (p.Index != e.Index || p.Term != e.Term)
+                {
+                    Fail($"proposal {payload} accepted at ({p.Index},t{p.Term}) applied at ({e.Index},t{e.Term})");
+                    return;
+                }
+
+                pendingProposals.Remove(payload);
+                acknowledged.Add(payload);
+                maxAcknowledgedIndex = Math.Max(maxAcknowledgedIndex, e.Index);
+            }
+        }
+    }
+
+    private void CheckAppliedHash(SimNode n, long index)
+    {
+        var hash = n.Machine.Hash;
+        if (appliedHash.TryGetValue(index, out var expected))
+        {
+            if (expected != hash)
+            {
+                Fail($"state machine safety: node {n.Id} state after {index} differs from another node's");
+            }
+        }
+        else
+        {
+            appliedHash[index] = hash;
+        }
+    }
+
+    private void ReleaseReads(SimNode n)
+    {
+        for (var i = n.ReadyReads.Count - 1; i >= 0; i--)
+        {
+            var rs = n.ReadyReads[i];
+            if (n.Machine.Applied < rs.Index)
+            {
+                continue;
+            }
+
+            n.ReadyReads.RemoveAt(i);
+            if (n.PendingReads.Remove(rs.Context, out var mustCover))
+            {
+                reads++;
+                if (rs.Index < mustCover)
+                {
+                    Fail($"linearizable read on node {n.Id} at index {rs.Index} misses acknowledged write at {mustCover}");
+                }
+            }
+        }
+    }
+
+    private void Send(Message m)
+    {
+        if (chaos && rng.NextDouble() < options.DropRate)
+        {
+            return;
+        }
+
+        network.Add(m);
+        if (chaos && rng.NextDouble() < options.DuplicateRate)
+        {
+            network.Add(m);
+        }
+    }
+
+    private void DeliverOne()
+    {
+        if (network.Count == 0)
+        {
+            return;
+        }
+
+        // Picking any in-flight message is what reorders and delays them.
+        var i = rng.Next(network.Count);
+        var m = network[i];
+        network[i] = network[^1];
+        network.RemoveAt(network.Count - 1);
+        Deliver(m);
+    }
+
+    private void Deliver(Message m)
+    {
+        if (blocked.Contains((m.From, m.To)) || !nodes.TryGetValue(m.To, out var n) || n.Node is null)
+        {
+            return;
+        }
+
+        Trace($"deliver {m}" + (m.Entries.Count > 0 ? $" [{string.Join(' ', m.Entries.Select(e => $"{e.Index}t{e.Term}"))}]" : ""));
+        Input(n, r => r.Step(m));
+    }
+
+    // ---------------------------------------------------------------- invariants
+
+    private void OnAppend(RaftNode node, IReadOnlyList<Entry> entries)
+    {
+        var prevTerm = node.TermAtForTests(entries[0].Index - 1);
+        foreach (var e in entries)
+        {
+            var data = Hash(e.Data) ^ (ulong)e.Type;
+            if (entriesSeen.TryGetValue((e.Index, e.Term), out var seen))
+            {
+                if (seen.Data != data || seen.PrevTerm != prevTerm)
+                {
+                    Fail($"log matching: node {node.Id} holds a different entry ({e.Index},t{e.Term}) than another node");
+                }
+            }
+            else
+            {
+                entriesSeen[(e.Index, e.Term)] = (data, prevTerm);
+            }
+
+            prevTerm = e.Term;
+        }
+    }
+
+    private void Check(SimNode n)
+    {
+        if (n.Node is not { } node || failure is not null)
+        {
+            return;
+        }
+
+        // Election Safety: at most one leader per term.
+        if (node.Role == RaftRole.Leader)
+        {
+            if (leaderOfTerm.TryGetValue(node.Term, out var other) && other != node.Id)
+            {
+                Fail($"election safety: nodes {other} and {node.Id} both leaders in term {node.Term}");
+                return;
+            }
+
+            leaderOfTerm[node.Term] = node.Id;
+            if (n.LeaderSince is not { } since || since.Term != node.Term)
+            {
+                Trace($"leader {node.Id} t{node.Term} last={node.LastIndex} commit={node.CommitIndex} {node.Conf}");
+                // Leader Completeness: a new leader holds every committed entry.
+                for (var i = Math.Max(1, node.FirstIndex); i <= maxCommitted; i++)
+                {
+                    if (committedTerm.TryGetValue(i, out var ct) && node.TermAtForTests(i) != ct)
+                    {
+                        Fail($"leader completeness: leader {node.Id} (t{node.Term}) lacks committed entry ({i},t{ct})");
+                        return;
+                    }
+                }
+            }
+            else
+            {
+                // Leader Append-Only: a leader never removes or rewrites its entries.
+                if (node.LastIndex < since.LastIndex ||
+                    (since.LastIndex >= node.FirstIndex - 1 && node.TermAtForTests(since.LastIndex) != since.LastTerm))
+                {
+                    Fail($"leader append-only: leader {node.Id} (t{node.Term}) rewrote its log at or below {since.LastIndex}");
+                    return;
+                }
+            }
+
+            n.LeaderSince = (node.Term, node.LastIndex, node.TermAtForTests(node.LastIndex));
+        }
+        else
+        {
+            n.LeaderSince = null;
+        }
+
+        // Commit-level State Machine Safety: everyone commits the same entry at each index.
+        for (var i = Math.Max(n.SeenCommit + 1, node.FirstIndex); i <= node.CommitIndex; i++)
+        {
+            var t = node.TermAtForTests(i);
+            if (committedTerm.TryGetValue(i, out var ct))
+            {
+                if (ct != t)
+                {
+                    Fail($"state machine safety: node {node.Id} committed ({i},t{t}) but ({i},t{ct}) was committed");
+                    return;
+                }
+            }
+            else
+            {
+                committedTerm[i] = t;
+            }
+        }
+
+        n.SeenCommit = Math.Max(n.SeenCommit, node.CommitIndex);
+        maxCommitted = Math.Max(maxCommitted, node.CommitIndex);
+    }
+
+    private void Fail(string message)
+    {
+        if (failure is null && trace is not null)
+        {
+            message += "\n--- last events (replay trace) ---\n" + string.Join("\n", trace) + "\n--- nodes ---\n" + this;
+        }
+
+        failure ??= $"seed {seed} step {steps}: {message}";
+    }
+
+    private void Trace(string line)
+    {
+        if (trace is null)
+        {
+            return;
+        }
+
+        trace.Enqueue($"[{steps}] {line}");
+        if (trace.Count > 5000)
+        {
+            trace.Dequeue();
+        }
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private SimNode? CurrentLeader()
+    {
+        SimNode? best = null;
+        foreach (var n in nodes.Values)
+        {
+            if (n.Node is { Role: RaftRole.Leader } node && (best is null || node.Term > best.Node!.Term))
+            {
+                best = n;
+            }
+        }
+
+        return best;
+    }
+
+    private SimNode? RandomNode(Func<SimNode, bool> predicate)
+    {
+        var candidates = nodes.Values.Where(predicate).ToList();
+        return candidates.Count == 0 ? null : candidates[rng.Next(candidates.Count)];
+    }
+
+    private void Shuffle<T>(List<T> list)
+    {
+        for (var i = list.Count - 1; i > 0; i--)
+        {
+            var j = rng.Next(i + 1);
+            (list[i], list[j]) = (list[j], list[i]);
+        }
+    }
+
+    private static byte[] Payload(long id)
+    {
+        var b = new byte[8];
+        BinaryPrimitives.WriteInt64LittleEndian(b, id);
+        return b;
+    }
+
+    internal static ulong Hash(ReadOnlySpan<byte> data)
+    {
+        ulong h = 14695981039346656037;
+        foreach (var b in data)
+        {
+            h = (h ^ b) * 1099511628211;
+        }
+
+        return h;
+    }
+
+    public override string ToString()
+    {
+        var sb = new StringBuilder();
+        foreach (var n in nodes.Values)
+        {
+            sb.AppendLine(n.Node is { } r ? $"{n.Id}: {r.Role} t{r.Term} lead={r.Leader} commit={r.CommitIndex} last={r.LastIndex} {r.Conf}" : $"{n.Id}: down");
+        }
+
+        return sb.ToString();
+    }
+}
