@@ -42,6 +42,7 @@ public sealed class RaftNode
     private long leadTransferee;
     private long pendingConfIndex;
     private bool broadcastPending;
+    private bool readRoundPending;
     private HardState prevHardState;
     private HardState persistedHardState;
     private SoftState prevSoftState;
@@ -321,7 +322,7 @@ public sealed class RaftNode
                 return false;
             }
 
-            if (broadcastPending)
+            if (broadcastPending || readRoundPending)
             {
                 return true;
             }
@@ -348,6 +349,16 @@ public sealed class RaftNode
         {
             broadcastPending = false;
             BroadcastAppend();
+        }
+
+        if (readRoundPending)
+        {
+            // Reads requested during this turn share one heartbeat round.
+            readRoundPending = false;
+            if (Role == RaftRole.Leader && currentRound <= confirmedRound && pendingReads.Count > 0)
+            {
+                BroadcastHeartbeat(StartReadRound());
+            }
         }
 
         if (!HasReady)
@@ -490,6 +501,7 @@ public sealed class RaftNode
         votes.Clear();
         pendingConfIndex = 0;
         broadcastPending = false;
+        readRoundPending = false;
         readsBeforeCommit.Clear();
         pendingReads.Clear();
         roundStarts.Clear();
@@ -1168,12 +1180,11 @@ public sealed class RaftNode
             return;
         }
 
-        var roundInFlight = currentRound > confirmedRound;
-        var round = roundInFlight ? 0 : currentRound + 1;
-        pendingReads.Enqueue(new PendingRead(from, context, log.Committed, round));
-        if (!roundInFlight)
+        // Joins the next round to start: when the one in flight is confirmed, or at the end of this turn.
+        pendingReads.Enqueue(new PendingRead(from, context, log.Committed, 0));
+        if (currentRound <= confirmedRound)
         {
-            BroadcastHeartbeat(StartReadRound());
+            readRoundPending = true;
         }
     }
 
