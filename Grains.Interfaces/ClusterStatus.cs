@@ -1,0 +1,37 @@
+namespace Storage;
+
+/// <summary>What <c>storage status</c> shows: the silos and every shard's replicas.</summary>
+[GenerateSerializer, Alias("Storage.ClusterStatus")]
+public sealed record ClusterStatus(
+    [property: Id(0)] long ShardMapVersion,
+    [property: Id(1)] IReadOnlyList<SiloStatus> Silos,
+    [property: Id(2)] IReadOnlyList<ShardStatus> Shards);
+
+[GenerateSerializer, Alias("Storage.SiloStatus")]
+public sealed record SiloStatus(
+    [property: Id(0)] string Address,
+    [property: Id(1)] string Name,
+    [property: Id(2)] string Region,
+    [property: Id(3)] string Zone,
+    [property: Id(4)] string State);
+
+[GenerateSerializer, Alias("Storage.ShardStatus")]
+public sealed record ShardStatus(
+    [property: Id(0)] int ShardId,
+    [property: Id(1)] long LeaderReplica,
+    [property: Id(2)] IReadOnlyList<ReplicaStatus> Replicas);
+
+/// <summary>One replica as it reports itself; <see cref="Reachable"/> is false when it did not answer.</summary>
+[GenerateSerializer, Alias("Storage.ReplicaStatus")]
+public sealed record ReplicaStatus(
+    [property: Id(0)] long ReplicaId,
+    [property: Id(1)] string Silo,
+    [property: Id(2)] string Role,
+    [property: Id(3)] long Term,
+    [property: Id(4)] long CommitIndex,
+    [property: Id(5)] long AppliedIndex,
+    [property: Id(6)] bool Reachable,
+    [property: Id(7)] bool IsLearner)
+{
+    public long ApplyLag => Math.Max(0, CommitIndex - AppliedIndex);
+}

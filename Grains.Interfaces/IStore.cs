@@ -1,0 +1,37 @@
+namespace Storage;
+
+/// <summary>
+/// The app-facing entry to the store: a stateless router on every silo (call it with any key, e.g. 0).
+/// Writes are linearizable and exactly-once per <see cref="WriteId"/>: retry a write whose outcome is
+/// unknown with the same id. Errors are <see cref="StorageException"/> subtypes.
+/// </summary>
+[Alias("Storage.IStore")]
+public interface IStore : IGrainWithIntegerKey
+{
+    /// <summary>Reads a key; <see cref="GetResult.Found"/> is false (version 0) when it does not exist.</summary>
+    [Alias("Get")]
+    Task<GetResult> GetAsync(string key, ReadConsistency consistency = ReadConsistency.Linearizable);
+
+    /// <summary>Writes a key unconditionally; the result's version is the new version.</summary>
+    [Alias("Put")]
+    Task<WriteResult> PutAsync(string key, byte[] value, WriteId id);
+
+    /// <summary>Deletes a key; deleting a missing key succeeds with <see cref="WriteResult.Existed"/> false.</summary>
+    [Alias("Delete")]
+    Task<WriteResult> DeleteAsync(string key, WriteId id);
+
+    /// <summary>
+    /// Writes a key only if its version is <paramref name="expectedVersion"/> (0 = the key must not exist);
+    /// otherwise throws <see cref="VersionConflictException"/> and changes nothing.
+    /// </summary>
+    [Alias("Cas")]
+    Task<WriteResult> CompareAndSwapAsync(string key, long expectedVersion, byte[] value, WriteId id);
+
+    /// <summary>Keys starting with <paramref name="prefix"/>, across all shards, in ordinal key order, one page at a time.</summary>
+    [Alias("Scan")]
+    Task<ScanPage> ScanAsync(string prefix, string? continueAfter, int limit, ReadConsistency consistency = ReadConsistency.Linearizable);
+
+    /// <summary>Silos with their region and zone, and every shard with its leader, replicas, commit index and apply lag.</summary>
+    [Alias("Status")]
+    Task<ClusterStatus> GetStatusAsync();
+}
