@@ -20,11 +20,12 @@ public sealed class ReplicaPlacement
     public const int MaxWeight = 1000;
 
     /// <summary>
-    /// A silo leads at most ⌈LeaderLoadFactor × its weighted fair share⌉ shards while another replica of the
-    /// shard has room (bounded-load consistent hashing): leaders stay on the ring's first choice unless that
-    /// would overload it, so a membership change moves few leaders and none piles up.
+    /// First pass of leader choice: a silo takes the lead of a shard only while it leads fewer than
+    /// ⌈LeaderLoadFactor × its weighted fair share⌉ shards (bounded-load consistent hashing), so leaders mostly
+    /// stay on the ring's first choice and a membership change moves few of them. A second pass then evens out
+    /// what the greedy order left uneven (see <see cref="Place"/>).
     /// </summary>
-    public const double LeaderLoadFactor = 1.1;
+    public const double LeaderLoadFactor = 1.0;
 
     // Seeds are part of placement: changing one re-places every replica.
     private const long VirtualNodeSeed = 0x5649_524E_4F44_45; // "VIRNODE"
@@ -151,10 +152,13 @@ public sealed class ReplicaPlacement
     }
 
     /// <summary>
-    /// Preference lists for many shards with leaders spread: each list is reordered so that element 0, the
-    /// preferred leader, is the first silo in preference order that leads fewer than its bounded share
-    /// (<see cref="LeaderLoadFactor"/>), or else the one with the lowest leaders-per-weight. Shards are
-    /// processed in ascending id order so the result does not depend on the order of <paramref name="shardIds"/>.
+    /// Preference lists for many shards with leaders spread: each list is reordered so that element 0 is the
+    /// preferred leader. Pass 1 (bounded load): the first silo in preference order that leads fewer than its
+    /// capped share (<see cref="LeaderLoadFactor"/>), else the one with the fewest leaders per weight.
+    /// Pass 2 (local improvement): while moving some shard's lead to another of its replicas lowers
+    /// Σ leaders² / weight over all silos, move it — this fixes what the greedy order could not see (a silo whose
+    /// shards were all claimed before its turn). Both passes visit shards in ascending id order, so the result
+    /// does not depend on the order of <paramref name="shardIds"/>. Only leadership moves here, never a replica.
     /// </summary>
     public IReadOnlyDictionary<int, IReadOnlyList<SiloInfo>> Place(IEnumerable<int> shardIds, int replicationFactor)
     {
@@ -171,10 +175,18 @@ public sealed class ReplicaPlacement
         int Cap(SiloInfo s) => (int)Math.Ceiling(LeaderLoadFactor * ids.Length * s.Weight / totalWeight);
         int Leads(SiloInfo s) => leaders.GetValueOrDefault(s.SiloKey);
 
+        // prefs[id] stays in ring preference order; leader[id] indexes into it.
+        var prefs = new Dictionary<int, IReadOnlyList<SiloInfo>>(ids.Length);
+        var leader = new Dictionary<int, int>(ids.Length);
         foreach (int id in ids)
         {
-            var list = PreferenceList(id, replicationFactor).ToList();
-            int pick = list.FindIndex(s => Leads(s) < Cap(s));
+            var list = PreferenceList(id, replicationFactor);
+            int pick = -1;
+            for (int j = 0; j < list.Count && pick < 0; j++)
+            {
+                pick = Leads(list[j]) < Cap(list[j]) ? j : -1;
+            }
+
             if (pick < 0)
             {
                 // Everyone is at the cap: the lowest (leaders + 1) / weight, earliest in preference order on ties.
@@ -188,11 +200,44 @@ public sealed class ReplicaPlacement
                 }
             }
 
-            var leader = list[pick];
-            list.RemoveAt(pick);
-            list.Insert(0, leader);
-            leaders[leader.SiloKey] = Leads(leader) + 1;
-            result.Add(id, list);
+            leaders[list[pick].SiloKey] = Leads(list[pick]) + 1;
+            prefs.Add(id, list);
+            leader.Add(id, pick);
+        }
+
+        // Pass 2. Each move strictly lowers the potential Σ l²/w, so this terminates; the round cap is a backstop.
+        for (int round = 0, moves = 1; moves > 0 && round < 1000; round++)
+        {
+            moves = 0;
+            foreach (int id in ids)
+            {
+                var list = prefs[id];
+                var current = list[leader[id]];
+                int la = Leads(current);
+                for (int j = 0; j < list.Count; j++)
+                {
+                    var candidate = list[j];
+                    int lb = Leads(candidate);
+                    // Δ(Σ l²/w) × wa × wb for moving one lead from current (a) to candidate (b).
+                    long delta = ((1 - (2L * la)) * candidate.Weight) + (((2L * lb) + 1) * current.Weight);
+                    if (j != leader[id] && delta < 0)
+                    {
+                        leaders[current.SiloKey] = la - 1;
+                        leaders[candidate.SiloKey] = lb + 1;
+                        leader[id] = j;
+                        moves++;
+                        break;
+                    }
+                }
+            }
+        }
+
+        // Preferred leader first, then the others in preference order.
+        foreach (int id in ids)
+        {
+            var list = prefs[id];
+            int l = leader[id];
+            result.Add(id, list.Take(l).Prepend(list[l]).Concat(list.Skip(l + 1)).ToArray());
         }
 
         return result;
