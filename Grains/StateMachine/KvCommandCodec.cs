@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.IO.Hashing;
-using System.Text;
 
 namespace Storage.StateMachine;
 
@@ -30,7 +29,7 @@ public static class KvCommandCodec
     public static byte[] Encode(KvCommand command)
     {
         ArgumentNullException.ThrowIfNull(command);
-        int keyBytes = GetKeyByteCount(command.Key);
+        int keyBytes = Utf8.Strict.GetByteCount(command.Key); // well-formed: checked by the KvCommand constructor
         ReadOnlySpan<byte> value = command switch
         {
             PutCommand put => put.Value,
@@ -131,19 +130,6 @@ public static class KvCommandCodec
             long expected = reader.ReadVarInt63("expected version");
             byte[] value = reader.ReadLengthPrefixed("value").ToArray();
             return new CompareAndSwapCommand(writeId, key, expected, value);
-        }
-    }
-
-    private static int GetKeyByteCount(string key)
-    {
-        try
-        {
-            return Utf8.Strict.GetByteCount(key);
-        }
-        catch (EncoderFallbackException e)
-        {
-            // KeyValidator rejects such keys before proposing; reaching here is a caller bug.
-            throw new InvalidKeyException($"key is not valid Unicode (unpaired surrogate): {e.Message}");
         }
     }
 }

@@ -155,9 +155,12 @@ public class KvCommandCodecTests
     }
 
     [Fact]
-    public void Key_that_is_not_valid_unicode_cannot_be_encoded()
+    public void Key_that_is_not_valid_unicode_cannot_become_a_command()
     {
-        Assert.Throws<InvalidKeyException>(() => KvCommandCodec.Encode(Delete(ClientA, 1, "bad\uD800")));
+        Assert.Throws<InvalidKeyException>(() => Delete(ClientA, 1, "bad\uD800"));
+        Assert.Throws<InvalidKeyException>(() => Put(ClientA, 1, "\uDC00", "v"));
+        Assert.Throws<InvalidKeyException>(() => Cas(ClientA, 1, "\uD800\uD800\uDC00", 0, "v"));
+        Assert.Equal("😀x", Delete(ClientA, 1, "😀x").Key); // a proper pair is fine
     }
 
     [Fact]
