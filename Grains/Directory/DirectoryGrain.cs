@@ -1,0 +1,91 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Runtime.MembershipService.SiloMetadata;
+using Storage.Shards;
+
+namespace Storage.Directory;
+
+/// <summary>
+/// Makes the first shard map from the active silos (their region and zone from silo metadata) and keeps
+/// it persisted. Brief duplicate activations are harmless: the storage ETag lets only one map win and
+/// the other activation adopts it.
+/// </summary>
+public sealed partial class DirectoryGrain : Grain, IDirectoryGrain
+{
+    private readonly IPersistentState<DirectoryState> state;
+    private readonly IClusterMembershipService membership;
+    private readonly ISiloMetadataCache metadata;
+    private readonly DirectoryOptions options;
+    private readonly ILogger<DirectoryGrain> logger;
+
+    public DirectoryGrain(
+        [PersistentState("directory", StorageProviders.Checkpoints)] IPersistentState<DirectoryState> state,
+        IClusterMembershipService membership,
+        ISiloMetadataCache metadata,
+        IOptions<DirectoryOptions> options,
+        ILogger<DirectoryGrain> logger)
+    {
+        this.state = state;
+        this.membership = membership;
+        this.metadata = metadata;
+        this.options = options.Value;
+        this.logger = logger;
+    }
+
+    public async Task<ShardMap?> GetShardMap()
+    {
+        if (state.State.Map is { } map)
+        {
+            return map;
+        }
+
+        var silos = ActiveSilos();
+        if (silos.Count < options.RequiredSilos)
+        {
+            LogWaiting(silos.Count, options.RequiredSilos);
+            return null;
+        }
+
+        var created = ShardMapBuilder.Build(options.InitialShards, options.ReplicationFactor, silos);
+        state.State.Map = created;
+        try
+        {
+            await state.WriteStateAsync();
+        }
+        catch (InconsistentStateException)
+        {
+            await state.ReadStateAsync();
+            return state.State.Map;
+        }
+
+        LogCreated(created.Version, created.Shards.Count, options.ReplicationFactor, string.Join(", ", silos.Select(s => $"{s.SiloKey} ({s.Region}/{s.Zone})")));
+        return created;
+    }
+
+    private List<SiloInfo> ActiveSilos()
+    {
+        var result = new List<SiloInfo>();
+        foreach (var member in membership.CurrentSnapshot.Members.Values)
+        {
+            if (member.Status != SiloStatus.Active)
+            {
+                continue;
+            }
+
+            var meta = metadata.GetSiloMetadata(member.SiloAddress).Metadata;
+            result.Add(new SiloInfo(
+                SiloKeys.Of(member.SiloAddress),
+                meta.TryGetValue(SiloMetadataKeys.Region, out var region) ? region : "default",
+                meta.TryGetValue(SiloMetadataKeys.Zone, out var zone) ? zone : "default",
+                1));
+        }
+
+        return result.OrderBy(s => s.SiloKey, StringComparer.Ordinal).ToList();
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Shard map not created yet: {Active} of {Required} silos active")]
+    private partial void LogWaiting(int active, int required);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Created shard map v{Version}: {Shards} shards x {Replicas} replicas over {Silos}")]
+    private partial void LogCreated(long version, int shards, int replicas, string silos);
+}

@@ -1,0 +1,223 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Concurrency;
+using Storage.Directory;
+using Storage.Shards;
+using Storage.StateMachine;
+
+namespace Storage.Routing;
+
+/// <summary>
+/// The app-facing router: validates, finds the key's shard from the cached map, calls the leader it last
+/// saw, follows NotLeader hints and retries other replicas with the same <see cref="WriteId"/> until the
+/// retry budget is spent. Nothing is applied for a request that fails validation.
+/// </summary>
+[StatelessWorker]
+public sealed partial class StoreGrain : Grain, IStore
+{
+    private readonly ShardMapCache maps;
+    private readonly LeaderHints hints;
+    private readonly RouterOptions options;
+    private readonly StoreLimits limits;
+    private readonly IClusterMembershipService membership;
+    private readonly Orleans.Runtime.MembershipService.SiloMetadata.ISiloMetadataCache metadata;
+    private readonly ILogger<StoreGrain> logger;
+
+    public StoreGrain(
+        ShardMapCache maps,
+        LeaderHints hints,
+        IOptions<RouterOptions> options,
+        IOptions<StoreLimitsOptions> limits,
+        IClusterMembershipService membership,
+        Orleans.Runtime.MembershipService.SiloMetadata.ISiloMetadataCache metadata,
+        ILogger<StoreGrain> logger)
+    {
+        this.maps = maps;
+        this.hints = hints;
+        this.options = options.Value;
+        this.limits = limits.Value.ToLimits();
+        this.membership = membership;
+        this.metadata = metadata;
+        this.logger = logger;
+    }
+
+    public Task<GetResult> GetAsync(string key, ReadConsistency consistency = ReadConsistency.Linearizable)
+    {
+        KeyValidator.ValidateKey(key, limits);
+        ValidateConsistency(consistency);
+        return OnShardAsync(key, consistency == ReadConsistency.Eventual, (r, _) => r.Read(key, consistency));
+    }
+
+    public Task<WriteResult> PutAsync(string key, byte[] value, WriteId id) =>
+        WriteAsync(new PutCommand(Checked(id), key, value ?? throw new InvalidRequestException("value must not be null")));
+
+    public Task<WriteResult> DeleteAsync(string key, WriteId id) => WriteAsync(new DeleteCommand(Checked(id), key));
+
+    public Task<WriteResult> CompareAndSwapAsync(string key, long expectedVersion, byte[] value, WriteId id)
+    {
+        if (expectedVersion < 0)
+        {
+            throw new InvalidRequestException($"expected version must be 0 (absent) or positive, not {expectedVersion}");
+        }
+
+        return WriteAsync(new CompareAndSwapCommand(Checked(id), key, expectedVersion, value ?? throw new InvalidRequestException("value must not be null")));
+    }
+
+    public async Task<ScanPage> ScanAsync(string prefix, string? continueAfter, int limit, ReadConsistency consistency = ReadConsistency.Linearizable)
+    {
+        KeyValidator.ValidatePrefix(prefix, limits);
+        ValidateConsistency(consistency);
+        if (limit < 1 || limit > options.MaxScanLimit)
+        {
+            throw new InvalidRequestException($"scan limit must be between 1 and {options.MaxScanLimit}, not {limit}");
+        }
+
+        var map = await maps.GetAsync();
+        var pages = await Task.WhenAll(map.Shards.Select(shard =>
+            OnReplicaAsync(shard, consistency == ReadConsistency.Eventual, (r, _) => r.Scan(prefix, continueAfter, limit, consistency))));
+
+        // Each shard returned its first `limit` keys after the cursor; the first `limit` of the merge are the answer.
+        var merged = pages.SelectMany(p => p.Items).OrderBy(i => i.Key, StringComparer.Ordinal).ToList();
+        var more = merged.Count > limit || pages.Any(p => p.ContinueAfter is not null);
+        var items = merged.Take(limit).ToList();
+        return new ScanPage(items, more && items.Count > 0 ? items[^1].Key : null);
+    }
+
+    public async Task<ClusterStatus> GetStatusAsync()
+    {
+        var map = await maps.GetAsync(refresh: true);
+        var silos = membership.CurrentSnapshot.Members.Values
+            .OrderBy(m => SiloKeys.Of(m.SiloAddress), StringComparer.Ordinal)
+            .Select(m =>
+            {
+                var meta = m.Status == SiloStatus.Active ? metadata.GetSiloMetadata(m.SiloAddress).Metadata : null;
+                return new SiloStatus(
+                    SiloKeys.Of(m.SiloAddress),
+                    m.Name,
+                    meta is not null && meta.TryGetValue(SiloMetadataKeys.Region, out var region) ? region : "",
+                    meta is not null && meta.TryGetValue(SiloMetadataKeys.Zone, out var zone) ? zone : "",
+                    m.Status.ToString());
+            })
+            .ToList();
+
+        var shards = await Task.WhenAll(map.Shards.Select(async shard =>
+        {
+            var replicas = await Task.WhenAll(shard.Replicas.Select(async info =>
+            {
+                try
+                {
+                    return await GrainFactory.GetGrain<IShardReplicaGrain>(shard.ReplicaKey(info.ReplicaId)).GetStatus().WaitAsync(TimeSpan.FromSeconds(3));
+                }
+                catch (Exception)
+                {
+                    return new ReplicaStatus(info.ReplicaId, info.SiloKey, "Unreachable", 0, 0, 0, Reachable: false, IsLearner: false);
+                }
+            }));
+            var leader = replicas.Where(r => r.Role == "Leader").OrderByDescending(r => r.Term).FirstOrDefault();
+            return new ShardStatus(shard.ShardId, leader?.ReplicaId ?? 0, replicas);
+        }));
+
+        return new ClusterStatus(map.Version, silos, shards);
+    }
+
+    private async Task<WriteResult> WriteAsync(KvCommand command)
+    {
+        KeyValidator.Validate(command, limits);
+        var encoded = KvCommandCodec.Encode(command);
+        return await OnShardAsync(command.Key, anyReplica: false, (r, _) => r.Write(encoded));
+    }
+
+    private async Task<T> OnShardAsync<T>(string key, bool anyReplica, Func<IShardReplicaGrain, long, Task<T>> call)
+    {
+        var map = await maps.GetAsync();
+        return await OnReplicaAsync(map.ShardFor(key), anyReplica, call);
+    }
+
+    /// <summary>Calls the shard's leader (or, for stale-tolerant reads, any replica), retrying within the budget.</summary>
+    private async Task<T> OnReplicaAsync<T>(ShardInfo shard, bool anyReplica, Func<IShardReplicaGrain, long, Task<T>> call)
+    {
+        var deadline = DateTime.UtcNow + options.RetryBudget;
+        var replicas = shard.Replicas.Select(r => r.ReplicaId).ToList();
+        var next = anyReplica ? Random.Shared.Next(replicas.Count) : 0;
+        var delay = options.RetryDelay;
+        Exception? last = null;
+        for (var attempt = 0; ; attempt++)
+        {
+            var target = !anyReplica && hints.Get(shard.ShardId) is { } hinted && replicas.Contains(hinted)
+                ? hinted
+                : replicas[next++ % replicas.Count];
+            try
+            {
+                var result = await call(GrainFactory.GetGrain<IShardReplicaGrain>(shard.ReplicaKey(target)), target);
+                if (!anyReplica)
+                {
+                    hints.Set(shard.ShardId, target);
+                }
+
+                return result;
+            }
+            catch (NotLeaderException e)
+            {
+                last = e;
+                hints.Forget(shard.ShardId, target);
+                if (e.Leader != 0 && e.Leader != target && replicas.Contains(e.Leader))
+                {
+                    hints.Set(shard.ShardId, e.Leader);
+                    if (attempt < 2 * replicas.Count)
+                    {
+                        continue; // go straight to the leader it named
+                    }
+                }
+            }
+            catch (Exception e) when (IsRetryable(e))
+            {
+                last = e;
+                hints.Forget(shard.ShardId, target);
+            }
+
+            if (DateTime.UtcNow + delay >= deadline)
+            {
+                LogGaveUp(shard.ShardId, attempt + 1, last?.Message ?? "");
+                throw new ShardUnavailableException(
+                    $"shard {shard.ShardId} did not answer within {options.RetryBudget.TotalSeconds:0.#} s ({attempt + 1} attempts; last: {last?.Message}); " +
+                    "a write may or may not have been applied: retrying it with the same WriteId is safe",
+                    last!);
+            }
+
+            await Task.Delay(delay);
+            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, options.RetryDelay.Ticks * 16));
+        }
+    }
+
+    private static bool IsRetryable(Exception e) => e switch
+    {
+        ShardBusyException => true,
+        ShardUnavailableException => true,
+        VersionConflictException or InvalidKeyException or ValueTooLargeException or InvalidRequestException => false,
+        TimeoutException => true,
+        OrleansException => true,
+        OperationCanceledException => true,
+        _ => false,
+    };
+
+    private static WriteId Checked(WriteId id)
+    {
+        if (id.ClientId == Guid.Empty || id.Sequence < 1)
+        {
+            throw new InvalidRequestException("a write needs a WriteId with a non-empty client id and a sequence of at least 1");
+        }
+
+        return id;
+    }
+
+    private static void ValidateConsistency(ReadConsistency consistency)
+    {
+        if (!Enum.IsDefined(consistency))
+        {
+            throw new InvalidRequestException($"unknown read consistency {(int)consistency}");
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Shard {Shard} unavailable after {Attempts} attempts: {Reason}")]
+    private partial void LogGaveUp(int shard, int attempts, string reason);
+}

@@ -1,0 +1,35 @@
+namespace Storage.Shards;
+
+/// <summary>
+/// One replica of one shard's Raft group, keyed "{shard}/{replica}". Server-internal: apps go through
+/// <see cref="IStore"/>. Writes and linearizable reads throw <see cref="NotLeaderException"/> when sent to
+/// a replica that cannot serve them.
+/// </summary>
+[Alias("Storage.IShardReplicaGrain")]
+public interface IShardReplicaGrain : IGrainWithStringKey
+{
+    /// <summary>A batch of Raft messages from a peer (<see cref="RaftWireCodec"/>). Loss and reordering are fine.</summary>
+    [OneWay, Alias("Deliver")]
+    Task Deliver(byte[] batch);
+
+    /// <summary>Proposes an encoded KV command and waits until it is applied.</summary>
+    [Alias("Write"), ResponseTimeout("00:00:15")]
+    Task<WriteResult> Write(byte[] command);
+
+    [Alias("Read"), ResponseTimeout("00:00:15")]
+    Task<GetResult> Read(string key, ReadConsistency consistency);
+
+    [Alias("Scan"), ResponseTimeout("00:00:15")]
+    Task<ScanPage> Scan(string prefix, string? continueAfter, int limit, ReadConsistency consistency);
+
+    [Alias("Status"), ResponseTimeout("00:00:05")]
+    Task<ReplicaStatus> GetStatus();
+
+    /// <summary>Activates the replica (it then stays active while it is a member).</summary>
+    [Alias("Ensure")]
+    Task Ensure();
+
+    /// <summary>Hands leadership to another replica of the group; false if this replica is not the leader.</summary>
+    [Alias("Transfer")]
+    Task<bool> TransferLeadership(long targetReplica);
+}

@@ -1,0 +1,98 @@
+using Microsoft.Extensions.Logging;
+using Storage.Directory;
+
+namespace Storage.Shards;
+
+/// <summary>
+/// Keeps every replica active: each silo periodically touches the replicas the map puts on it, and those
+/// whose silo is gone (Orleans then activates them elsewhere). Also refreshes the silo's shard map cache.
+/// </summary>
+public sealed partial class ReplicaKeeper : ILifecycleParticipant<ISiloLifecycle>
+{
+    private readonly IGrainFactory grains;
+    private readonly ShardMapCache maps;
+    private readonly ILocalSiloDetails local;
+    private readonly IClusterMembershipService membership;
+    private readonly ILogger<ReplicaKeeper> logger;
+    private readonly CancellationTokenSource stopping = new();
+    private Task? loop;
+
+    public ReplicaKeeper(IGrainFactory grains, ShardMapCache maps, ILocalSiloDetails local, IClusterMembershipService membership, ILogger<ReplicaKeeper> logger)
+    {
+        this.grains = grains;
+        this.maps = maps;
+        this.local = local;
+        this.membership = membership;
+        this.logger = logger;
+    }
+
+    public static TimeSpan Period { get; set; } = TimeSpan.FromSeconds(1);
+
+    public void Participate(ISiloLifecycle lifecycle) =>
+        lifecycle.Subscribe(nameof(ReplicaKeeper), ServiceLifecycleStage.Active, OnStart, OnStop);
+
+    private Task OnStart(CancellationToken ct)
+    {
+        loop = Task.Run(() => RunAsync(stopping.Token));
+        return Task.CompletedTask;
+    }
+
+    private async Task OnStop(CancellationToken ct)
+    {
+        await stopping.CancelAsync();
+        if (loop is not null)
+        {
+            await loop.WaitAsync(ct).ContinueWith(_ => { }, TaskScheduler.Default);
+        }
+    }
+
+    private async Task RunAsync(CancellationToken ct)
+    {
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                await KeepOnceAsync(ct);
+            }
+            catch (Exception e) when (!ct.IsCancellationRequested)
+            {
+                LogKeepFailed(e.Message);
+            }
+
+            try
+            {
+                await Task.Delay(Period, ct);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    private async Task KeepOnceAsync(CancellationToken ct)
+    {
+        var map = await maps.GetAsync(ct, refresh: true);
+        var me = SiloKeys.Of(local.SiloAddress);
+        var alive = membership.CurrentSnapshot.Members.Values
+            .Where(m => m.Status == SiloStatus.Active)
+            .Select(m => SiloKeys.Of(m.SiloAddress))
+            .ToHashSet();
+        var touches = new List<Task>();
+        foreach (var shard in map.Shards)
+        {
+            foreach (var replica in shard.Replicas)
+            {
+                if (replica.SiloKey == me || !alive.Contains(replica.SiloKey))
+                {
+                    touches.Add(grains.GetGrain<IShardReplicaGrain>(shard.ReplicaKey(replica.ReplicaId)).Ensure());
+                }
+            }
+        }
+
+        await Task.WhenAll(touches).WaitAsync(TimeSpan.FromSeconds(10), ct);
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Replica keeper pass failed: {Reason}")]
+    private partial void LogKeepFailed(string reason);
+}

@@ -1,0 +1,38 @@
+namespace Storage.Shards;
+
+/// <summary>Tuning of every replica on a silo (configuration section <c>Storage:Replica</c>).</summary>
+public sealed class ShardReplicaOptions
+{
+    /// <summary>Raft tick period. Election timeout is <see cref="ElectionTicks"/> ticks (randomized up to twice that).</summary>
+    public TimeSpan TickInterval { get; set; } = TimeSpan.FromMilliseconds(50);
+
+    public int ElectionTicks { get; set; } = 10;
+
+    public int HeartbeatTicks { get; set; } = 2;
+
+    public long MaxSizePerMsg { get; set; } = 1024 * 1024;
+
+    public int MaxInflightMsgs { get; set; } = 256;
+
+    /// <summary>Checkpoint (snapshot to grain storage, then truncate the log) after this many applied entries...</summary>
+    public int CheckpointEntries { get; set; } = 10_000;
+
+    /// <summary>...or after this many applied bytes, whichever comes first.</summary>
+    public long CheckpointBytes { get; set; } = 64L * 1024 * 1024;
+
+    /// <summary>How long a write or read waits at the replica before reporting the shard busy (outcome unknown for writes).</summary>
+    public TimeSpan OperationTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    public void Validate()
+    {
+        if (TickInterval <= TimeSpan.Zero || ElectionTicks <= HeartbeatTicks || HeartbeatTicks <= 0)
+        {
+            throw new ArgumentException("Storage:Replica needs TickInterval > 0 and 0 < HeartbeatTicks < ElectionTicks");
+        }
+
+        if (CheckpointEntries <= 0 || CheckpointBytes <= 0 || OperationTimeout <= TimeSpan.Zero)
+        {
+            throw new ArgumentException("Storage:Replica CheckpointEntries, CheckpointBytes and OperationTimeout must be positive");
+        }
+    }
+}
