@@ -35,6 +35,7 @@ public sealed partial class LogWriter : IAsyncDisposable, IDisposable
     // Touched only by the loop.
     private readonly Dictionary<string, (long Incarnation, Exception Failure)> _poisoned = new(StringComparer.Ordinal);
     private readonly Task _loop;
+    private int _queued;  // the single-reader channel cannot count itself
     private int _disposed;
 
     public LogWriter(IRaftLogStore store, IOptions<LogWriterOptions> options, ILogger<LogWriter> logger, IMeterFactory? meterFactory = null)
@@ -43,7 +44,7 @@ public sealed partial class LogWriter : IAsyncDisposable, IDisposable
         _options = options?.Value ?? throw new ArgumentNullException(nameof(options));
         _options.Validate();
         _logger = logger ?? throw new ArgumentNullException(nameof(logger));
-        _metrics = new LogWriterMetrics(meterFactory, () => _queue.Reader.Count);
+        _metrics = new LogWriterMetrics(meterFactory, () => Volatile.Read(ref _queued));
         _loop = Task.Run(RunAsync);
     }
 
@@ -59,8 +60,10 @@ public sealed partial class LogWriter : IAsyncDisposable, IDisposable
         // Reject a malformed write here, alone, rather than failing the batch it would have joined.
         write.Validate();
         var pending = new PendingWrite(write);
+        Interlocked.Increment(ref _queued);
         if (!_queue.Writer.TryWrite(pending))
         {
+            Interlocked.Decrement(ref _queued);
             return Task.FromException<WriteOutcome>(new ObjectDisposedException(nameof(LogWriter), "The log writer is stopping and accepts no new writes."));
         }
 
@@ -77,7 +80,7 @@ public sealed partial class LogWriter : IAsyncDisposable, IDisposable
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
-            LogStopTimedOut(_queue.Reader.Count);
+            LogStopTimedOut(Volatile.Read(ref _queued));
             await _abort.CancelAsync().ConfigureAwait(false);
             await _loop.ConfigureAwait(false);
         }
@@ -121,6 +124,7 @@ public sealed partial class LogWriter : IAsyncDisposable, IDisposable
                     }
 
                     reader.TryRead(out _);
+                    Interlocked.Decrement(ref _queued);
                     if (!Refuse(next))
                     {
                         batch.Add(next);
@@ -149,6 +153,7 @@ public sealed partial class LogWriter : IAsyncDisposable, IDisposable
         var stopped = new ObjectDisposedException(nameof(LogWriter), "The log writer stopped before this write could be committed.");
         while (reader.TryRead(out var left))
         {
+            Interlocked.Decrement(ref _queued);
             Fail(left, stopped, "refused");
         }
     }

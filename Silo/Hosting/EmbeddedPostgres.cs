@@ -275,7 +275,11 @@ public sealed partial class EmbeddedPostgres : IAsyncDisposable
     /// PATH entry that has pg_ctl (symlinks resolved), else the newest /usr/lib/postgresql/*/bin. With
     /// <paramref name="major"/> (the version of an existing data folder) a matching installation wins.
     /// </summary>
-    public static async Task<string> FindBinDirectoryAsync(string? preferred = null, int? major = null, CancellationToken ct = default)
+    public static Task<string> FindBinDirectoryAsync(string? preferred = null, int? major = null, CancellationToken ct = default) =>
+        FindBinDirectoryAsync(preferred, major, Environment.GetEnvironmentVariable("PATH"), "/usr/lib/postgresql", ct);
+
+    /// <summary>The search with explicit roots, so that tests can search an empty world.</summary>
+    internal static async Task<string> FindBinDirectoryAsync(string? preferred, int? major, string? searchPath, string debianRoot, CancellationToken ct)
     {
         if (preferred is not null)
         {
@@ -289,7 +293,7 @@ public sealed partial class EmbeddedPostgres : IAsyncDisposable
         }
 
         var candidates = new List<string>();
-        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
+        foreach (var dir in (searchPath ?? string.Empty).Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
         {
             var pgCtl = Path.Combine(dir, "pg_ctl");
             if (File.Exists(pgCtl))
@@ -300,7 +304,6 @@ public sealed partial class EmbeddedPostgres : IAsyncDisposable
             }
         }
 
-        const string debianRoot = "/usr/lib/postgresql";
         if (Directory.Exists(debianRoot))
         {
             candidates.AddRange(Directory.GetDirectories(debianRoot)
