@@ -1,0 +1,85 @@
+using System.Net.Sockets;
+using Npgsql;
+
+namespace Storage.Persistence;
+
+/// <summary>Opens connections and turns "could not connect" into a <see cref="DatabaseUnavailableException"/>.</summary>
+internal static class PostgresConnections
+{
+    public static async Task<NpgsqlConnection> OpenAsync(NpgsqlDataSource dataSource, CancellationToken ct)
+    {
+        try
+        {
+            return await dataSource.OpenConnectionAsync(ct).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (IsConnectFailure(ex, ct))
+        {
+            throw Unavailable(dataSource.ConnectionString, ex);
+        }
+    }
+
+    public static async Task<NpgsqlConnection> OpenAsync(string connectionString, CancellationToken ct)
+    {
+        var connection = new NpgsqlConnection(connectionString);
+        try
+        {
+            await connection.OpenAsync(ct).ConfigureAwait(false);
+            return connection;
+        }
+        catch (Exception ex) when (IsConnectFailure(ex, ct))
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw Unavailable(connectionString, ex);
+        }
+        catch
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>Every failure while opening counts, except the caller's own cancellation.</summary>
+    private static bool IsConnectFailure(Exception ex, CancellationToken ct) =>
+        !(ex is OperationCanceledException && ct.IsCancellationRequested) && ex is not ArgumentException;
+
+    public static DatabaseUnavailableException Unavailable(string connectionString, Exception ex)
+    {
+        // Parse rather than print the connection string: it may hold a password.
+        string host = "?", database = "?";
+        int port = 0;
+        try
+        {
+            var builder = new NpgsqlConnectionStringBuilder(connectionString);
+            host = builder.Host ?? "localhost";
+            port = builder.Port;
+            database = builder.Database ?? builder.Username ?? "?";
+        }
+        catch (ArgumentException)
+        {
+            // A connection string we cannot parse still gets a readable error below.
+        }
+
+        return new DatabaseUnavailableException(host, port, database, Describe(ex), ex);
+    }
+
+    /// <summary>"Failed to connect to 127.0.0.1:1 (Connection refused)": the chain of messages, deduplicated.</summary>
+    private static string Describe(Exception ex)
+    {
+        var parts = new List<string>();
+        for (var e = ex; e is not null; e = e.InnerException)
+        {
+            var message = e switch
+            {
+                PostgresException pg => $"{pg.MessageText} (SQLSTATE {pg.SqlState})",
+                SocketException socket => $"{socket.Message} ({socket.SocketErrorCode})",
+                _ => e.Message,
+            };
+            if (!string.IsNullOrWhiteSpace(message) && !parts.Any(p => p.Contains(message, StringComparison.Ordinal)))
+            {
+                parts.Add(message.Trim());
+            }
+        }
+
+        return string.Join(" -> ", parts);
+    }
+}
