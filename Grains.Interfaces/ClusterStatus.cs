@@ -4,11 +4,11 @@ namespace Storage;
 [GenerateSerializer, Alias("Storage.ClusterStatus")]
 public sealed record ClusterStatus(
     [property: Id(0)] long ShardMapVersion,
-    [property: Id(1)] IReadOnlyList<SiloStatus> Silos,
+    [property: Id(1)] IReadOnlyList<ClusterSilo> Silos,
     [property: Id(2)] IReadOnlyList<ShardStatus> Shards);
 
-[GenerateSerializer, Alias("Storage.SiloStatus")]
-public sealed record SiloStatus(
+[GenerateSerializer, Alias("Storage.ClusterSilo")]
+public sealed record ClusterSilo(
     [property: Id(0)] string Address,
     [property: Id(1)] string Name,
     [property: Id(2)] string Region,

@@ -91,7 +91,7 @@ public sealed partial class StoreGrain : Grain, IStore
             .Select(m =>
             {
                 var meta = m.Status == SiloStatus.Active ? metadata.GetSiloMetadata(m.SiloAddress).Metadata : null;
-                return new SiloStatus(
+                return new ClusterSilo(
                     SiloKeys.Of(m.SiloAddress),
                     m.Name,
                     meta is not null && meta.TryGetValue(SiloMetadataKeys.Region, out var region) ? region : "",

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
+using Orleans.Storage;
 using Storage.Directory;
 using Storage.Persistence;
 using Storage.Raft;
@@ -28,6 +29,7 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain
     private readonly ShardMapCache maps;
     private readonly ReplicaMetrics metrics;
     private readonly IPersistentState<ReplicaCheckpoint> checkpoint;
+    private readonly string siloKey;
     private readonly Dictionary<long, (long Term, TaskCompletionSource<KvApplyResult> Done)> pendingWrites = new();
     private readonly Dictionary<long, TaskCompletionSource<bool>> pendingReadIndex = new();
     private readonly List<(long Index, TaskCompletionSource<bool> Done)> readsWaitingForApply = new();
@@ -54,6 +56,7 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain
         IOptions<StoreLimitsOptions> limits,
         ShardMapCache maps,
         ReplicaMetrics metrics,
+        ILocalSiloDetails silo,
         [PersistentState("checkpoint", StorageProviders.Checkpoints)] IPersistentState<ReplicaCheckpoint> checkpoint)
     {
         this.logger = logger;
@@ -64,6 +67,7 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain
         this.maps = maps;
         this.metrics = metrics;
         this.checkpoint = checkpoint;
+        siloKey = SiloKeys.Of(silo.SiloAddress);
     }
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
@@ -221,10 +225,9 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain
 
     public Task<ReplicaStatus> GetStatus()
     {
-        var silo = SiloKeys.Of(this.Runtime.SiloAddress);
         return Task.FromResult(new ReplicaStatus(
             key.Replica,
-            silo,
+            siloKey,
             stopped ? "Stopped" : node.Role.ToString(),
             node.Term,
             node.CommitIndex,

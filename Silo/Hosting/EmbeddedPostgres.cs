@@ -92,7 +92,7 @@ public sealed partial class EmbeddedPostgres : IAsyncDisposable
         var parent = Path.GetDirectoryName(dataDirectory)
             ?? throw new EmbeddedPostgresException($"The data folder {dataDirectory} needs a parent folder for the server log.");
         var name = Path.GetFileName(dataDirectory);
-        Directory.CreateDirectory(parent);
+        System.IO.Directory.CreateDirectory(parent);
         var logFile = Path.GetFullPath(options.LogFile ?? Path.Combine(parent, name + ".log"));
 
         await using var startLock = await LockFileAsync(Path.Combine(parent, name + ".lock"), options.Timeout, ct).ConfigureAwait(false);
@@ -109,13 +109,13 @@ public sealed partial class EmbeddedPostgres : IAsyncDisposable
 
         if (dataMajor is null)
         {
-            if (Directory.Exists(dataDirectory) && Directory.EnumerateFileSystemEntries(dataDirectory).Any())
+            if (System.IO.Directory.Exists(dataDirectory) && System.IO.Directory.EnumerateFileSystemEntries(dataDirectory).Any())
             {
                 throw new EmbeddedPostgresException(
                     $"{dataDirectory} is not empty and holds no PostgreSQL data (no PG_VERSION); point DataDirectory at an empty or PostgreSQL folder.");
             }
 
-            Directory.CreateDirectory(dataDirectory);
+            System.IO.Directory.CreateDirectory(dataDirectory);
         }
 
         if (!File.Exists(logFile))
@@ -304,9 +304,9 @@ public sealed partial class EmbeddedPostgres : IAsyncDisposable
             }
         }
 
-        if (Directory.Exists(debianRoot))
+        if (System.IO.Directory.Exists(debianRoot))
         {
-            candidates.AddRange(Directory.GetDirectories(debianRoot)
+            candidates.AddRange(System.IO.Directory.GetDirectories(debianRoot)
                 .Select(d => (Dir: Path.Combine(d, "bin"), Version: int.TryParse(Path.GetFileName(d), NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : -1))
                 .OrderByDescending(x => x.Version)
                 .Select(x => x.Dir));

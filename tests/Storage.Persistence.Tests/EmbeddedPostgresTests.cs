@@ -12,14 +12,14 @@ public sealed class EmbeddedPostgresTests : IDisposable
 
     public EmbeddedPostgresTests()
     {
-        Directory.CreateDirectory(_root);
+        System.IO.Directory.CreateDirectory(_root);
     }
 
     public void Dispose()
     {
         try
         {
-            Directory.Delete(_root, recursive: true);
+            System.IO.Directory.Delete(_root, recursive: true);
         }
         catch (IOException)
         {
@@ -79,7 +79,7 @@ public sealed class EmbeddedPostgresTests : IDisposable
     [Fact]
     public async Task Missing_binaries_say_to_install_postgresql()
     {
-        var empty = Directory.CreateDirectory(Path.Combine(_root, "empty")).FullName;
+        var empty = System.IO.Directory.CreateDirectory(Path.Combine(_root, "empty")).FullName;
         var ex = await Assert.ThrowsAsync<EmbeddedPostgresException>(() => EmbeddedPostgres.FindBinDirectoryAsync(null, null, empty, Path.Combine(empty, "none"), default));
         Assert.Contains("apt-get install postgresql", ex.Message);
 
@@ -99,7 +99,7 @@ public sealed class EmbeddedPostgresTests : IDisposable
     [Fact]
     public async Task Refuses_a_non_empty_folder_that_is_not_a_data_folder()
     {
-        var dir = Directory.CreateDirectory(Path.Combine(_root, "junk")).FullName;
+        var dir = System.IO.Directory.CreateDirectory(Path.Combine(_root, "junk")).FullName;
         await File.WriteAllTextAsync(Path.Combine(dir, "notes.txt"), "mine");
         var ex = await Assert.ThrowsAsync<EmbeddedPostgresException>(() => EmbeddedPostgres.StartAsync(new EmbeddedPostgresOptions { DataDirectory = dir }));
         Assert.Contains("not empty", ex.Message);

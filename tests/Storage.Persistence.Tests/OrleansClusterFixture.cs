@@ -1,4 +1,3 @@
-using System.Reflection;
 using Orleans.Hosting;
 using Orleans.TestingHost;
 using Storage.TestKit;
@@ -30,7 +29,7 @@ public sealed class OrleansClusterFixture : IAsyncLifetime
 
         var builder = new InProcessTestClusterBuilder(2);
         builder.Options.ConfigureFileLogging = false;
-        UseRealMembership(builder.Options);
+        TestClusterMembership.UseRealMembership(builder.Options);
         builder.ConfigureSilo((_, silo) => silo
             .UseAdoNetClustering(o =>
             {
@@ -60,19 +59,6 @@ public sealed class OrleansClusterFixture : IAsyncLifetime
         }
 
         await _postgres.DisposeAsync();
-    }
-
-    /// <summary>
-    /// InProcessTestClusterBuilder (Orleans 10.4.2) always wires its in-memory membership table and grain
-    /// directory, registered after ours so they would win, and keeps the switch internal. Turning it off is
-    /// the point of this test; if a later Orleans renames the switch this fails loudly instead of silently
-    /// testing the in-memory table.
-    /// </summary>
-    private static void UseRealMembership(InProcessTestClusterOptions options)
-    {
-        var flag = typeof(InProcessTestClusterOptions).GetProperty("UseTestClusterMembership", BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic)
-            ?? throw new InvalidOperationException("InProcessTestClusterOptions.UseTestClusterMembership is gone; revisit how this fixture disables the in-memory membership.");
-        flag.SetValue(options, false);
     }
 }
 

@@ -26,7 +26,7 @@ public sealed class PostgresFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Directory.CreateDirectory(RootDirectory);
+        System.IO.Directory.CreateDirectory(RootDirectory);
         _server = await EmbeddedPostgres.StartAsync(new EmbeddedPostgresOptions
         {
             DataDirectory = Path.Combine(RootDirectory, "data"),
@@ -63,7 +63,7 @@ public sealed class PostgresFixture : IAsyncLifetime
 
         try
         {
-            Directory.Delete(RootDirectory, recursive: true);
+            System.IO.Directory.Delete(RootDirectory, recursive: true);
         }
         catch (IOException)
         {

@@ -1,0 +1,36 @@
+using Storage.TestKit;
+using Xunit;
+
+namespace Storage.Cluster.Tests;
+
+/// <summary>One PostgreSQL and one 3-silo cluster for the tests that do not kill anything.</summary>
+public sealed class SharedClusterFixture : IAsyncLifetime
+{
+    private readonly PostgresFixture postgres = new();
+
+    public StorageCluster Cluster { get; private set; } = null!;
+
+    public IStore Store => Cluster.Store;
+
+    public async Task InitializeAsync()
+    {
+        await postgres.InitializeAsync();
+        Cluster = await StorageCluster.StartAsync(await postgres.CreateDatabaseAsync("shared"));
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (Cluster is not null)
+        {
+            await Cluster.DisposeAsync();
+        }
+
+        await postgres.DisposeAsync();
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class SharedClusterCollection : ICollectionFixture<SharedClusterFixture>
+{
+    public const string Name = "shared cluster";
+}
