@@ -31,7 +31,8 @@ public sealed record ReplicaStatus(
     [property: Id(4)] long CommitIndex,
     [property: Id(5)] long AppliedIndex,
     [property: Id(6)] bool Reachable,
-    [property: Id(7)] bool IsLearner)
+    [property: Id(7)] bool IsLearner,
+    [property: Id(8)] long Incarnation = 0)
 {
     public long ApplyLag => Math.Max(0, CommitIndex - AppliedIndex);
 }

@@ -233,7 +233,8 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain
             node.CommitIndex,
             machine.AppliedIndex,
             Reachable: true,
-            IsLearner: node.Conf.IsLearner(key.Replica)));
+            IsLearner: node.Conf.IsLearner(key.Replica),
+            Incarnation: incarnation));
     }
 
     public Task Ensure() => Task.CompletedTask;

@@ -32,7 +32,7 @@ public sealed class StorageCluster : IAsyncDisposable
     public IStore Store => Client.GetGrain<IStore>(0);
 
     /// <summary>Starts <paramref name="silos"/> silos on the database and waits until every shard has a leader.</summary>
-    public static async Task<StorageCluster> StartAsync(string connectionString, int silos = 3, IDictionary<string, string?>? settings = null, TimeSpan? readyTimeout = null)
+    public static async Task<StorageCluster> StartAsync(string connectionString, int silos = 3, IDictionary<string, string?>? settings = null, TimeSpan? readyTimeout = null, string serviceId = "storage-tests")
     {
         var values = new Dictionary<string, string?>
         {
@@ -52,6 +52,7 @@ public sealed class StorageCluster : IAsyncDisposable
         StorageCluster? self = null;
         var builder = new InProcessTestClusterBuilder((short)silos);
         builder.Options.ConfigureFileLogging = false;
+        builder.Options.ServiceId = serviceId; // grain storage (checkpoints, shard map) is keyed by service id
         TestClusterMembership.UseRealMembership(builder.Options);
         builder.ConfigureSiloHost((_, host) =>
         {
@@ -116,7 +117,28 @@ public sealed class StorageCluster : IAsyncDisposable
         throw new TimeoutException($"cluster not ready within {timeout.TotalSeconds} s: {last}");
     }
 
-    /// <summary>The service provider of the silo whose endpoint is <paramref name="siloKey"/>.</summary>
+    /// <summary>The shard map as the directory holds it.</summary>
+    public async Task<ShardMap> ShardMapAsync() =>
+        await Client.GetGrain<Storage.Directory.IDirectoryGrain>(0).GetShardMap() ?? throw new InvalidOperationException("no shard map");
+
+    public Storage.Shards.IShardReplicaGrain Replica(int shard, long replica) =>
+        Client.GetGrain<Storage.Shards.IShardReplicaGrain>($"{shard}/{replica}");
+
+    /// <summary>A key that the map puts in <paramref name="shard"/>.</summary>
+    public static string KeyInShard(ShardMap map, int shard, string prefix, int n = 0)
+    {
+        var found = 0;
+        for (var i = 0; ; i++)
+        {
+            var key = $"{prefix}{i}";
+            if (map.ShardFor(key).ShardId == shard && found++ == n)
+            {
+                return key;
+            }
+        }
+    }
+
+    /// <summary>The handle of the silo whose endpoint is <paramref name="siloKey"/>.</summary>
     public InProcessSiloHandle SiloFor(string siloKey) =>
         Cluster.Silos.Single(s => s.SiloAddress.Endpoint.ToString() == siloKey);
 

@@ -1,0 +1,98 @@
+using System.Text;
+using Npgsql;
+using Storage.TestKit;
+using Xunit;
+
+namespace Storage.Cluster.Tests;
+
+/// <summary>Replicas checkpoint, truncate their log, and a replica restarted afterwards recovers from checkpoint + tail.</summary>
+public sealed class CheckpointTests : IAsyncLifetime
+{
+    private readonly PostgresFixture postgres = new();
+    private StorageCluster cluster = null!;
+
+    public async Task InitializeAsync()
+    {
+        await postgres.InitializeAsync();
+        cluster = await StorageCluster.StartAsync(
+            await postgres.CreateDatabaseAsync("checkpoint"),
+            settings: new Dictionary<string, string?> { ["Storage:Replica:CheckpointEntries"] = "20", ["Storage:Directory:InitialShards"] = "2" });
+    }
+
+    public async Task DisposeAsync()
+    {
+        await cluster.DisposeAsync();
+        await postgres.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task LogIsTruncatedBelowACheckpointAndARestartedReplicaRecovers()
+    {
+        var store = cluster.Store;
+        for (var i = 0; i < 120; i++)
+        {
+            await store.PutAsync($"cp/{i}", Encoding.UTF8.GetBytes($"v{i}"), new WriteId(Guid.NewGuid(), 1));
+        }
+
+        // Every replica has checkpointed: its first stored entry is well above the start of the log.
+        var firstIndexes = await WaitForAsync(async () =>
+        {
+            var rows = await FirstStoredIndexesAsync();
+            return rows.Count == 6 && rows.Values.All(first => first > 10) ? rows : null;
+        });
+        Assert.All(firstIndexes.Values, first => Assert.True(first > 10));
+
+        // Restart one follower: it comes back from its checkpoint plus the log tail.
+        var status = await store.GetStatusAsync();
+        var shard = status.Shards[0];
+        var follower = shard.Replicas.First(r => r.ReplicaId != shard.LeaderReplica);
+        var replica = cluster.Replica(shard.ShardId, follower.ReplicaId);
+        await cluster.Cluster.DeactivateAsync(replica);
+        await store.PutAsync("cp/after-restart", Encoding.UTF8.GetBytes("x"), new WriteId(Guid.NewGuid(), 1));
+
+        var map = await cluster.ShardMapAsync();
+        var early = Enumerable.Range(0, 120).Select(i => $"cp/{i}").First(k => map.ShardFor(k).ShardId == shard.ShardId);
+        var restarted = await WaitForAsync(async () =>
+        {
+            var s = await replica.GetStatus();
+            return s.Incarnation > follower.Incarnation && s.AppliedIndex >= s.CommitIndex && s.CommitIndex > 0 ? s : null;
+        });
+        var read = await replica.Read(early, ReadConsistency.Eventual);
+        Assert.True(read.Found, "data from below the checkpoint is missing after the restart");
+        Assert.True(restarted.AppliedIndex > firstIndexes[$"{shard.ShardId}/{follower.ReplicaId}"]);
+    }
+
+    private async Task<Dictionary<string, long>> FirstStoredIndexesAsync()
+    {
+        await using var conn = new NpgsqlConnection(cluster.ConnectionString);
+        await conn.OpenAsync();
+        await using var cmd = new NpgsqlCommand("SELECT replica_id, min(idx) FROM raft_log GROUP BY replica_id", conn);
+        await using var reader = await cmd.ExecuteReaderAsync();
+        var result = new Dictionary<string, long>();
+        while (await reader.ReadAsync())
+        {
+            result[reader.GetString(0)] = reader.GetInt64(1);
+        }
+
+        return result;
+    }
+
+    private static async Task<T> WaitForAsync<T>(Func<Task<T?>> probe) where T : class
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (true)
+        {
+            if (await probe() is { } value)
+            {
+                return value;
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException("condition not reached within 30 s");
+            }
+
+            await Task.Delay(200);
+        }
+    }
+}
