@@ -114,6 +114,12 @@ public sealed partial class EmbeddedPostgres : IAsyncDisposable
         var binDirectory = await FindBinDirectoryAsync(options.BinDirectory, dataMajor, ct).ConfigureAwait(false);
         var pgCtl = Path.Combine(binDirectory, "pg_ctl");
 
+        if (dataMajor is null && options.Port != 0)
+        {
+            // Nothing can be running on a folder not yet initialised: a taken port fails before the slow initdb.
+            EnsurePortFree(options.Port);
+        }
+
         if (dataMajor is null)
         {
             if (Directory.Exists(dataDirectory) && Directory.EnumerateFileSystemEntries(dataDirectory).Any())
