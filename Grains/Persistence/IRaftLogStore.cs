@@ -16,7 +16,8 @@ public interface IRaftLogStore
     /// Applies all <paramref name="writes"/> in one transaction (group commit) and returns one outcome per
     /// write, in the same order. Writes of one replica apply in list order. A write whose incarnation is not
     /// the replica's current one is not applied (<see cref="WriteOutcome.Fenced"/>); the others still commit.
-    /// If this throws, the outcome of every write is unknown (the commit may or may not have happened).
+    /// Concurrent calls touching the same replica are serialised. If this throws, the outcome of every write
+    /// is unknown (the commit may or may not have happened).
     /// </summary>
     Task<IReadOnlyList<WriteOutcome>> WriteBatchAsync(IReadOnlyList<ReplicaLogWrite> writes, CancellationToken ct = default);
 

@@ -146,6 +146,10 @@ public sealed partial class LogWriter : IAsyncDisposable, IDisposable
         {
             // CommitAsync handles store failures; anything here is a bug, but callers must still hear about it.
             LogLoopCrashed(ex);
+            foreach (var pending in batch)
+            {
+                Fail(pending, ex, "failed");
+            }
         }
 
         // Whatever ended the loop, no write may be accepted that nobody will ever complete.
@@ -223,8 +227,10 @@ public sealed partial class LogWriter : IAsyncDisposable, IDisposable
 
     private void Fail(PendingWrite pending, Exception ex, string outcome)
     {
-        _metrics.Writes.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
-        pending.Completion.TrySetException(ex);
+        if (pending.Completion.TrySetException(ex))
+        {
+            _metrics.Writes.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
+        }
     }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Log batch of {Count} writes failed (replicas {Replicas}); their outcome is unknown and those incarnations are poisoned")]

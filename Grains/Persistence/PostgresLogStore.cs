@@ -14,15 +14,21 @@ namespace Storage.Persistence;
 /// <remarks>
 /// A batch is one <see cref="NpgsqlBatch"/> without an explicit transaction: PostgreSQL runs the statements
 /// of one batch (one Sync) as a single implicit transaction, so the whole group commit costs one round trip
-/// and one WAL flush. Its first statement locks the replicas' fencing rows FOR SHARE, which an
+/// and one WAL flush. Its first statement locks the replicas' fencing rows (<see cref="LockSql"/>), which an
 /// <see cref="AcquireIncarnationAsync"/> (an UPDATE of the row) must wait for; every later statement only
 /// touches replicas whose locked incarnation matches the write's, so fencing is decided once, atomically.
 /// Entries go in as arrays through <c>unnest</c>: one statement for any number of entries.
 /// </remarks>
 public sealed partial class PostgresLogStore : IRaftLogStore, IAsyncDisposable
 {
-    private const string LockSql =
-        "SELECT replica_id, incarnation FROM raft_replica WHERE replica_id = ANY($1) ORDER BY replica_id FOR SHARE";
+    /// <summary>
+    /// The fencing read that opens every batch. FOR NO KEY UPDATE (the lock an UPDATE takes) rather than FOR SHARE:
+    /// besides holding off <see cref="AcquireIncarnationAsync"/>, it serialises concurrent batches that touch the same
+    /// replica, whose delete-then-insert would otherwise race (both delete the old row, both insert the new one).
+    /// Rows are locked in replica order, so batches over overlapping replica sets cannot deadlock.
+    /// </summary>
+    internal const string LockSql =
+        "SELECT replica_id, incarnation FROM raft_replica WHERE replica_id = ANY($1) ORDER BY replica_id FOR NO KEY UPDATE";
 
     private const string CurrentIncarnation =
         "EXISTS (SELECT 1 FROM raft_replica r WHERE r.replica_id = w.replica_id AND r.incarnation = w.incarnation)";
@@ -199,7 +205,7 @@ public sealed partial class PostgresLogStore : IRaftLogStore, IAsyncDisposable
     {
         ArgumentException.ThrowIfNullOrEmpty(replicaId);
         await using var connection = await PostgresConnections.OpenAsync(_dataSource, ct).ConfigureAwait(false);
-        // The incarnation bump comes first: it waits for in-flight batches holding the row FOR SHARE,
+        // The incarnation bump comes first: it waits for in-flight batches holding the row lock,
         // and every batch after it sees a newer incarnation and is fenced.
         await using var batch = new NpgsqlBatch(connection)
         {

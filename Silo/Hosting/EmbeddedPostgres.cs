@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
@@ -35,6 +36,7 @@ public sealed partial class EmbeddedPostgres : IAsyncDisposable
     private readonly string? _runAs;
     private readonly TimeSpan _timeout;
     private readonly ILogger _logger;
+    private readonly ConcurrentDictionary<string, byte> _handedOut = new(StringComparer.Ordinal);
     private int _stopped;
 
     private EmbeddedPostgres(string binDirectory, string dataDirectory, string logFile, int port, string database, bool ownsServer, string? runAs, TimeSpan timeout, ILogger logger)
@@ -67,13 +69,18 @@ public sealed partial class EmbeddedPostgres : IAsyncDisposable
 
     public string ConnectionString => GetConnectionString(Database);
 
-    public string GetConnectionString(string database) => new NpgsqlConnectionStringBuilder
+    public string GetConnectionString(string database)
     {
-        Host = IPAddress.Loopback.ToString(),
-        Port = Port,
-        Username = SuperUser,
-        Database = database,
-    }.ConnectionString;
+        var connectionString = new NpgsqlConnectionStringBuilder
+        {
+            Host = IPAddress.Loopback.ToString(),
+            Port = Port,
+            Username = SuperUser,
+            Database = database,
+        }.ConnectionString;
+        _handedOut.TryAdd(connectionString, 0);
+        return connectionString;
+    }
 
     /// <summary>Initialises the data folder if needed, starts (or attaches to) the server and creates the database.</summary>
     /// <exception cref="EmbeddedPostgresException">Binaries missing, port taken, folder unusable, or the server failed to start.</exception>
@@ -106,6 +113,12 @@ public sealed partial class EmbeddedPostgres : IAsyncDisposable
         var dataMajor = ReadDataMajorVersion(dataDirectory);
         var binDirectory = await FindBinDirectoryAsync(options.BinDirectory, dataMajor, ct).ConfigureAwait(false);
         var pgCtl = Path.Combine(binDirectory, "pg_ctl");
+
+        if (dataMajor is null && options.Port != 0)
+        {
+            // Nothing can be running on a folder not yet initialised: a taken port fails before the slow initdb.
+            EnsurePortFree(options.Port);
+        }
 
         if (dataMajor is null)
         {
@@ -251,8 +264,13 @@ public sealed partial class EmbeddedPostgres : IAsyncDisposable
             return;
         }
 
-        // Open pooled connections would only produce "terminating connection" noise after the stop.
-        NpgsqlConnection.ClearAllPools();
+        // Pooled connections to this server die with it; drop them now rather than on their next use.
+        // Only this server's pools: others in the process (another server, a real database) are left alone.
+        foreach (var connectionString in _handedOut.Keys)
+        {
+            using var connection = new NpgsqlConnection(connectionString);
+            NpgsqlConnection.ClearPool(connection);
+        }
         var stop = await RunAsync(
             _runAs,
             Path.Combine(BinDirectory, "pg_ctl"),

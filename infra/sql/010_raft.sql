@@ -2,7 +2,7 @@
 --
 -- A replica id ("{shard}/{replica}") is never reused. Each activation of a replica first takes a
 -- new incarnation (raft_replica.incarnation + 1) and tags every write with it; a write batch locks
--- the replica rows FOR SHARE and applies only writes whose incarnation is still current, so a
+-- the replica rows (FOR NO KEY UPDATE, which also serialises batches of one replica) and applies only writes whose incarnation is still current, so a
 -- stale duplicate activation can never write (fencing). No foreign keys: the write path already
 -- holds the raft_replica row, and a per-row FK check would double the cost of bulk appends.
 

@@ -21,7 +21,7 @@ public sealed class EmbeddedPostgresTests : IDisposable
         {
             System.IO.Directory.Delete(_root, recursive: true);
         }
-        catch (IOException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             // Best effort.
         }

@@ -328,6 +328,31 @@ public sealed class LogWriterTests : IAsyncLifetime
         }
     }
 
+    [Fact]
+    public async Task The_service_registration_builds_a_working_writer_that_drains_on_dispose()
+    {
+        var db = await _postgres.CreateDatabaseAsync("di");
+        var services = new ServiceCollection()
+            .AddLogging()
+            .AddMetrics()
+            .AddRaftLogPersistence(db, o => o.MaxWritesPerBatch = 4)
+            .BuildServiceProvider();
+        Task<WriteOutcome>[] writes;
+        long incarnation;
+        await using (services)
+        {
+            var store = services.GetRequiredService<IRaftLogStore>();
+            Assert.IsType<PostgresLogStore>(store);
+            incarnation = await store.AcquireIncarnationAsync("di/1");
+            var writer = services.GetRequiredService<LogWriter>();
+            writes = Enumerable.Range(1, 10).Select(i => writer.WriteAsync(W("di/1", incarnation, [E(i)]))).ToArray();
+        }
+
+        Assert.All(await Task.WhenAll(writes), o => Assert.Equal(WriteOutcome.Committed, o));
+        await using var check = new PostgresLogStore(db);
+        Assert.Equal(10, (await check.LoadAsync("di/1", 0)).Entries.Count);
+    }
+
     private static async Task WaitUntil(Func<bool> condition)
     {
         var deadline = DateTime.UtcNow.AddSeconds(10);

@@ -129,6 +129,62 @@ public sealed class PostgresLogStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Acquiring_an_incarnation_waits_for_a_batch_holding_the_replica_row()
+    {
+        await _store.AcquireIncarnationAsync("lock/1");
+        // The first statement of every batch, held open in a transaction.
+        await using var connection = new NpgsqlConnection(_db);
+        await connection.OpenAsync();
+        await using var tx = await connection.BeginTransactionAsync();
+        await using (var hold = new NpgsqlCommand(PostgresLogStore.LockSql, connection, tx))
+        {
+            hold.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = ["lock/1"] });
+            await hold.ExecuteScalarAsync();
+        }
+
+        var acquire = _store.AcquireIncarnationAsync("lock/1");
+        await Task.Delay(300);
+        Assert.False(acquire.IsCompleted, "AcquireIncarnation must not overtake a batch that holds the replica row");
+        await tx.CommitAsync();
+        Assert.Equal(2, await acquire.WaitAsync(TimeSpan.FromSeconds(10)));
+    }
+
+    [Fact]
+    public async Task Once_a_new_incarnation_is_acquired_no_write_of_the_old_one_commits()
+    {
+        var old = await _store.AcquireIncarnationAsync("race/1");
+        var acquired = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
+        int committedBefore = 0, committedAfter = 0, fenced = 0;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+
+        // Stale writers keep writing, concurrently and over the same index, while the new activation takes over.
+        var writers = Enumerable.Range(0, 3).Select(w => Task.Run(async () =>
+        {
+            for (var i = 1; Volatile.Read(ref fenced) < 30 && !timeout.IsCancellationRequested; i++)
+            {
+                var startedAfterAcquire = acquired.Task.IsCompleted;
+                var outcome = (await _store.WriteBatchAsync([W("race/1", old, [E(1, 1, $"w{w}-{i}")], new HardState(1, 0, i))]))[0];
+                if (outcome == WriteOutcome.Fenced)
+                {
+                    Interlocked.Increment(ref fenced);
+                }
+                else
+                {
+                    Interlocked.Increment(ref startedAfterAcquire ? ref committedAfter : ref committedBefore);
+                }
+            }
+        })).ToList();
+
+        await Task.Delay(150);
+        acquired.SetResult(await _store.AcquireIncarnationAsync("race/1"));
+        await Task.WhenAll(writers);
+
+        Assert.True(committedBefore > 0, "the old incarnation was writing before the takeover");
+        Assert.Equal(0, committedAfter);
+        Assert.True(fenced >= 30);
+    }
+
+    [Fact]
     public async Task Two_incarnations_of_one_replica_in_one_batch_only_the_current_applies()
     {
         var old = await _store.AcquireIncarnationAsync("mixed/1");

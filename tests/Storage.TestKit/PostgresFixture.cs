@@ -65,7 +65,7 @@ public sealed class PostgresFixture : IAsyncLifetime
         {
             System.IO.Directory.Delete(RootDirectory, recursive: true);
         }
-        catch (IOException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             // A leftover temp folder is not worth failing the run for.
         }
