@@ -13,7 +13,7 @@ if ! dotnet build Storage.sln -c Release -nologo -v:q; then
   exit 1
 fi
 
-dotnet test Storage.sln -c Release --no-build -nologo \
+dotnet test Storage.sln -c Release --no-build -nologo -m:1 \
   --logger "trx" --logger "console;verbosity=normal" --results-directory "$results"
 status=$?
 

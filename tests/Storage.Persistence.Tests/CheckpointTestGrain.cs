@@ -37,6 +37,8 @@ public interface ICheckpointTestGrain : IGrainWithStringKey
 }
 
 /// <summary>A grain whose only job is to round-trip <see cref="CheckpointState"/> through grain storage.</summary>
+// Random placement: the test of grains spreading over both silos must not depend on load-based placement.
+[Orleans.Placement.RandomPlacement]
 public sealed class CheckpointTestGrain : Grain, ICheckpointTestGrain
 {
     private readonly IPersistentState<CheckpointState> _state;

@@ -44,7 +44,7 @@ public sealed class OrleansAdoNetTests
     public async Task Grains_run_on_both_silos_which_found_each_other_through_the_table()
     {
         var silos = new HashSet<string>();
-        for (var i = 0; i < 40 && silos.Count < 2; i++)
+        for (var i = 0; i < 200 && silos.Count < 2; i++)
         {
             silos.Add((await _fixture.Cluster.Client.GetGrain<ICheckpointTestGrain>($"spread-{i}").Read()).Silo);
         }
