@@ -35,6 +35,8 @@ public static class StorageServerExtensions
         services.AddSingleton<ShardMapCache>();
         services.AddSingleton<LeaderHints>();
         services.AddSingleton<ReplicaMetrics>();
+        services.AddSingleton<LocalReplicas>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, LeadershipHandoff>();
         services.AddSingleton<ReplicaKeeper>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<ReplicaKeeper>());
         builder.AddPlacementDirector<ReplicaPlacementStrategy, ReplicaPlacementDirector>();

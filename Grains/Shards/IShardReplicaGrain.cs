@@ -31,6 +31,13 @@ public interface IShardReplicaGrain : IGrainWithStringKey
     [Alias("Ensure")]
     Task Ensure();
 
+    /// <summary>
+    /// If this replica leads its group, hands leadership to the most caught-up other voter and waits
+    /// (briefly) until it took over. Called on every local leader when a silo shuts down gracefully.
+    /// </summary>
+    [Alias("HandOff"), ResponseTimeout("00:00:10")]
+    Task<bool> HandOffLeadership();
+
     /// <summary>Hands leadership to another replica of the group; false if this replica is not the leader.</summary>
     [Alias("Transfer")]
     Task<bool> TransferLeadership(long targetReplica);

@@ -13,6 +13,7 @@ public sealed class ReplicaMetrics : IDisposable
         meter = meterFactory?.Create(MeterName) ?? new Meter(MeterName);
         Applied = meter.CreateCounter<long>("storage.replica.applied", "entries", "Log entries applied to the state machine");
         LeaderChanges = meter.CreateCounter<long>("storage.replica.leader_changes", "events", "Times a replica on this silo became leader");
+        Handoffs = meter.CreateCounter<long>("storage.replica.handoffs", "events", "Leaderships handed over because the silo was stopping");
         Checkpoints = meter.CreateCounter<long>("storage.replica.checkpoints", "checkpoints", "Checkpoints written (log truncated below them)");
     }
 
@@ -21,6 +22,8 @@ public sealed class ReplicaMetrics : IDisposable
     public Counter<long> LeaderChanges { get; }
 
     public Counter<long> Checkpoints { get; }
+
+    public Counter<long> Handoffs { get; }
 
     public void Dispose() => meter.Dispose();
 }

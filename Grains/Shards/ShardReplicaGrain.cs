@@ -30,6 +30,7 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain
     private readonly ReplicaMetrics metrics;
     private readonly IPersistentState<ReplicaCheckpoint> checkpoint;
     private readonly string siloKey;
+    private readonly LocalReplicas localReplicas;
     private readonly Dictionary<long, (long Term, TaskCompletionSource<KvApplyResult> Done)> pendingWrites = new();
     private readonly Dictionary<long, TaskCompletionSource<bool>> pendingReadIndex = new();
     private readonly List<(long Index, TaskCompletionSource<bool> Done)> readsWaitingForApply = new();
@@ -57,6 +58,7 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain
         ShardMapCache maps,
         ReplicaMetrics metrics,
         ILocalSiloDetails silo,
+        LocalReplicas localReplicas,
         [PersistentState("checkpoint", StorageProviders.Checkpoints)] IPersistentState<ReplicaCheckpoint> checkpoint)
     {
         this.logger = logger;
@@ -68,6 +70,7 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain
         this.metrics = metrics;
         this.checkpoint = checkpoint;
         siloKey = SiloKeys.Of(silo.SiloAddress);
+        this.localReplicas = localReplicas;
     }
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
@@ -115,12 +118,14 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain
             Interleave = true,
             KeepAlive = true,
         });
+        localReplicas.Add(keyText);
         LogActivated(keyText, incarnation, snapshot.Index, log.LastIndex, node.Conf.ToString());
         Pump();
     }
 
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
+        localReplicas.Remove(keyText);
         Stop($"deactivating: {reason}");
         return Task.CompletedTask;
     }
@@ -238,6 +243,41 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain
     }
 
     public Task Ensure() => Task.CompletedTask;
+
+    public async Task<bool> HandOffLeadership()
+    {
+        if (stopped || node.Role != RaftRole.Leader)
+        {
+            return false;
+        }
+
+        var status = node.Status();
+        var target = status.Progress
+            .Where(p => p.Key != key.Replica && node.Conf.IsVoter(p.Key))
+            .OrderByDescending(p => p.Value.Match)
+            .Select(p => p.Key)
+            .FirstOrDefault();
+        if (target == 0 || !node.TransferLeadership(target))
+        {
+            return false;
+        }
+
+        Pump();
+        var deadline = DateTime.UtcNow + options.TickInterval * options.ElectionTicks * 2;
+        while (node.Role == RaftRole.Leader && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(options.TickInterval);
+        }
+
+        var moved = node.Role != RaftRole.Leader;
+        if (moved)
+        {
+            metrics.Handoffs.Add(1);
+            LogHandedOff(keyText, target);
+        }
+
+        return moved;
+    }
 
     public Task<bool> TransferLeadership(long targetReplica)
     {
@@ -630,6 +670,9 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Replica {Replica} became leader in term {Term}")]
     private partial void LogBecameLeader(string replica, long term);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Replica {Replica} handed leadership to replica {Target}")]
+    private partial void LogHandedOff(string replica, long target);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Replica {Replica} (incarnation {Incarnation}) was fenced by a newer activation")]
     private partial void LogFenced(string replica, long incarnation);

@@ -1,0 +1,44 @@
+using Microsoft.Extensions.Logging;
+
+namespace Storage.Shards;
+
+/// <summary>
+/// Graceful shutdown: before the silo leaves, every replica leading its group here hands leadership to a
+/// caught-up peer, so writes see a transfer (one round trip) instead of an election timeout.
+/// </summary>
+public sealed partial class LeadershipHandoff : ILifecycleParticipant<ISiloLifecycle>
+{
+    private readonly IGrainFactory grains;
+    private readonly LocalReplicas replicas;
+    private readonly ILogger<LeadershipHandoff> logger;
+
+    public LeadershipHandoff(IGrainFactory grains, LocalReplicas replicas, ILogger<LeadershipHandoff> logger)
+    {
+        this.grains = grains;
+        this.replicas = replicas;
+        this.logger = logger;
+    }
+
+    public void Participate(ISiloLifecycle lifecycle) =>
+        lifecycle.Subscribe(nameof(LeadershipHandoff), ServiceLifecycleStage.Active, _ => Task.CompletedTask, OnStopAsync);
+
+    private async Task OnStopAsync(CancellationToken ct)
+    {
+        var keys = replicas.Keys;
+        var results = await Task.WhenAll(keys.Select(async key =>
+        {
+            try
+            {
+                return await grains.GetGrain<IShardReplicaGrain>(key).HandOffLeadership().WaitAsync(TimeSpan.FromSeconds(5), ct);
+            }
+            catch (Exception e) when (e is TimeoutException or OrleansException or OperationCanceledException)
+            {
+                return false;
+            }
+        }));
+        LogHandoffs(results.Count(r => r), keys.Count);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Shutdown: handed off {Moved} leaderships ({Local} replicas on this silo)")]
+    private partial void LogHandoffs(int moved, int local);
+}

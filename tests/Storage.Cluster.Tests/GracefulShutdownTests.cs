@@ -1,0 +1,54 @@
+using System.Diagnostics.Metrics;
+using System.Text;
+using Storage.Shards;
+using Storage.TestKit;
+using Xunit;
+
+namespace Storage.Cluster.Tests;
+
+/// <summary>A silo stopping gracefully hands its leaderships over before it leaves.</summary>
+public sealed class GracefulShutdownTests : IAsyncLifetime
+{
+    private readonly PostgresFixture postgres = new();
+    private StorageCluster cluster = null!;
+
+    public async Task InitializeAsync()
+    {
+        await postgres.InitializeAsync();
+        cluster = await StorageCluster.StartAsync(await postgres.CreateDatabaseAsync("graceful"));
+    }
+
+    public async Task DisposeAsync()
+    {
+        await cluster.DisposeAsync();
+        await postgres.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task LeadersOnAStoppingSiloHandOverAndWritesCarryOn()
+    {
+        var status = await cluster.Store.GetStatusAsync();
+        var leaders = status.Shards.Select(s => s.Replicas.Single(r => r.ReplicaId == s.LeaderReplica)).ToList();
+        var busiest = leaders.GroupBy(r => r.Silo).OrderByDescending(g => g.Count()).First();
+
+        long handoffs = 0;
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == ReplicaMetrics.MeterName && instrument.Name == "storage.replica.handoffs")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref handoffs, value));
+        listener.Start();
+
+        await cluster.Cluster.StopSiloAsync(cluster.SiloFor(busiest.Key));
+
+        Assert.Equal(busiest.Count(), Interlocked.Read(ref handoffs));
+        var after = await cluster.Store.PutAsync("graceful/after", Encoding.UTF8.GetBytes("x"), new WriteId(Guid.NewGuid(), 1));
+        Assert.Equal(after.Version, (await cluster.Store.GetAsync("graceful/after")).Version);
+        var moved = await cluster.WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
+        Assert.All(moved.Shards, s => Assert.NotEqual(busiest.Key, s.Replicas.Single(r => r.ReplicaId == s.LeaderReplica).Silo));
+    }
+}
