@@ -15,13 +15,13 @@ public interface IShardReplicaGrain : IGrainWithStringKey
     Task Deliver(byte[] batch);
 
     /// <summary>Proposes an encoded KV command and waits until it is applied.</summary>
-    [Alias("Write"), ResponseTimeout("00:00:15")]
+    [Alias("Write"), ResponseTimeout("00:00:08")]
     Task<WriteResult> Write(byte[] command);
 
-    [Alias("Read"), ResponseTimeout("00:00:15")]
+    [Alias("Read"), ResponseTimeout("00:00:08")]
     Task<GetResult> Read(string key, ReadConsistency consistency);
 
-    [Alias("Scan"), ResponseTimeout("00:00:15")]
+    [Alias("Scan"), ResponseTimeout("00:00:08")]
     Task<ScanPage> Scan(string prefix, string? continueAfter, int limit, ReadConsistency consistency);
 
     [Alias("Status"), ResponseTimeout("00:00:05")]

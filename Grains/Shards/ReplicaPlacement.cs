@@ -37,22 +37,28 @@ public sealed class ReplicaPlacementDirector : IPlacementDirector
             throw new OrleansException($"no compatible silo for {target.GrainIdentity}");
         }
 
-        var keyText = target.GrainIdentity.Key.ToString();
+        var keyText = target.GrainIdentity.Key.ToString()!;
+        var ordered = compatible.OrderBy(SiloKeys.Of, StringComparer.Ordinal).ToArray();
+        var slot = KeyHash.Of(keyText);
         if (maps.Current is { } map)
         {
             try
             {
                 var key = ReplicaKey.Parse(keyText);
-                var info = map.FindShard(key.Shard)?.Replicas.FirstOrDefault(r => r.ReplicaId == key.Replica);
-                if (info is not null)
+                var replicas = map.FindShard(key.Shard)?.Replicas;
+                var ordinal = replicas?.ToList().FindIndex(r => r.ReplicaId == key.Replica) ?? -1;
+                if (ordinal >= 0)
                 {
                     foreach (var silo in compatible)
                     {
-                        if (SiloKeys.Of(silo) == info.SiloKey)
+                        if (SiloKeys.Of(silo) == replicas![ordinal].SiloKey)
                         {
                             return Task.FromResult(silo);
                         }
                     }
+
+                    // Its silo is gone: consecutive slots per shard keep a shard's stand-ins on distinct silos.
+                    slot = KeyHash.Of(key.Shard.ToString(System.Globalization.CultureInfo.InvariantCulture)) + (ulong)ordinal;
                 }
             }
             catch (FormatException)
@@ -61,8 +67,6 @@ public sealed class ReplicaPlacementDirector : IPlacementDirector
             }
         }
 
-        var ordered = compatible.OrderBy(SiloKeys.Of, StringComparer.Ordinal).ToArray();
-        var hash = KeyHash.Of(keyText);
-        return Task.FromResult(ordered[(int)(hash % (ulong)ordered.Length)]);
+        return Task.FromResult(ordered[(int)(slot % (ulong)ordered.Length)]);
     }
 }

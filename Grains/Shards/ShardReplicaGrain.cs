@@ -31,6 +31,7 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain
     private readonly IPersistentState<ReplicaCheckpoint> checkpoint;
     private readonly string siloKey;
     private readonly LocalReplicas localReplicas;
+    private readonly Faults.FaultController? faults;
     private readonly Dictionary<long, (long Term, TaskCompletionSource<KvApplyResult> Done)> pendingWrites = new();
     private readonly Dictionary<long, TaskCompletionSource<bool>> pendingReadIndex = new();
     private readonly List<(long Index, TaskCompletionSource<bool> Done)> readsWaitingForApply = new();
@@ -59,6 +60,7 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain
         ReplicaMetrics metrics,
         ILocalSiloDetails silo,
         LocalReplicas localReplicas,
+        IServiceProvider services,
         [PersistentState("checkpoint", StorageProviders.Checkpoints)] IPersistentState<ReplicaCheckpoint> checkpoint)
     {
         this.logger = logger;
@@ -71,6 +73,7 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain
         this.checkpoint = checkpoint;
         siloKey = SiloKeys.Of(silo.SiloAddress);
         this.localReplicas = localReplicas;
+        faults = (Faults.FaultController?)services.GetService(typeof(Faults.FaultController));
     }
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
@@ -291,7 +294,7 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain
 
     private Task OnTick(CancellationToken _)
     {
-        if (!stopped)
+        if (!stopped && faults?.IsPaused(keyText) != true)
         {
             node.Tick();
             Pump();

@@ -32,7 +32,7 @@ public sealed class StorageCluster : IAsyncDisposable
     public IStore Store => Client.GetGrain<IStore>(0);
 
     /// <summary>Starts <paramref name="silos"/> silos on the database and waits until every shard has a leader.</summary>
-    public static async Task<StorageCluster> StartAsync(string connectionString, int silos = 3, IDictionary<string, string?>? settings = null, TimeSpan? readyTimeout = null, string serviceId = "storage-tests")
+    public static async Task<StorageCluster> StartAsync(string connectionString, int silos = 3, IDictionary<string, string?>? settings = null, TimeSpan? readyTimeout = null, string serviceId = "storage-tests", Storage.Faults.FaultController? faults = null)
     {
         var values = new Dictionary<string, string?>
         {
@@ -41,7 +41,7 @@ public sealed class StorageCluster : IAsyncDisposable
             ["Storage:Replica:HeartbeatTicks"] = "2",
             ["Storage:Directory:InitialShards"] = "4",
             ["Storage:Directory:ReplicationFactor"] = "3",
-            ["Storage:Router:RetryBudget"] = "00:00:30",
+            ["Storage:Router:RetryBudget"] = "00:00:20",
         };
         foreach (var (k, v) in settings ?? new Dictionary<string, string?>())
         {
@@ -65,6 +65,10 @@ public sealed class StorageCluster : IAsyncDisposable
             var region = Regions[n % Regions.Length];
             silo.UseStorage(connectionString, region, $"{region}-1", configuration);
             silo.Configure<ClusterMembershipOptions>(FastFailureDetection);
+            if (faults is not null)
+            {
+                Storage.Faults.FaultInjectionExtensions.UseFaultInjection(silo, faults);
+            }
         });
         builder.ConfigureClient(client => client.UseAdoNetClustering(o =>
         {
@@ -139,6 +143,8 @@ public sealed class StorageCluster : IAsyncDisposable
     }
 
     /// <summary>The handle of the silo whose endpoint is <paramref name="siloKey"/>.</summary>
+    public static string KeyOf(InProcessSiloHandle silo) => silo.SiloAddress.Endpoint.ToString();
+
     public InProcessSiloHandle SiloFor(string siloKey) =>
         Cluster.Silos.Single(s => s.SiloAddress.Endpoint.ToString() == siloKey);
 

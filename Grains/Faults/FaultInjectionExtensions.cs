@@ -1,0 +1,15 @@
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Storage.Faults;
+
+public static class FaultInjectionExtensions
+{
+    /// <summary>Routes every call into replicas through <paramref name="controller"/> (one instance shared by all silos of a test).</summary>
+    public static ISiloBuilder UseFaultInjection(this ISiloBuilder silo, FaultController controller)
+    {
+        silo.Services.AddSingleton(controller);
+        silo.AddOutgoingGrainCallFilter<FaultInjectionOutgoingFilter>();
+        silo.AddIncomingGrainCallFilter<FaultInjectionIncomingFilter>();
+        return silo;
+    }
+}
