@@ -1,0 +1,109 @@
+using System.Globalization;
+using Storage.Faults;
+using Storage.TestKit;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace Storage.Jepsen.Tests;
+
+/// <summary>
+/// Fault runs against a 3-silo in-process cluster: every history must be linearizable with no lost
+/// acknowledged write. CI runs 20 runs; <c>STORAGE_JEPSEN_RUNS=200</c> soaks and prints a table;
+/// <c>STORAGE_JEPSEN_SEED=n</c> replays one run's schedule seed.
+/// </summary>
+public sealed class JepsenTests : IAsyncLifetime
+{
+    private readonly ITestOutputHelper output;
+    private readonly PostgresFixture postgres = new();
+    private readonly FaultController faults = new();
+    private StorageCluster cluster = null!;
+
+    public JepsenTests(ITestOutputHelper output) => this.output = output;
+
+    private static int Runs => int.TryParse(Environment.GetEnvironmentVariable("STORAGE_JEPSEN_RUNS"), out var n) && n > 0 ? n : 20;
+
+    private static int? ReplaySeed => int.TryParse(Environment.GetEnvironmentVariable("STORAGE_JEPSEN_SEED"), out var s) ? s : null;
+
+    public async Task InitializeAsync()
+    {
+        await postgres.InitializeAsync();
+        cluster = await StorageCluster.StartAsync(
+            await postgres.CreateDatabaseAsync("jepsen"),
+            settings: new Dictionary<string, string?>
+            {
+                // Short budgets: an operation caught in a fault ends as "unknown" quickly instead of stalling its client.
+                ["Storage:Router:RetryBudget"] = "00:00:03",
+                ["Storage:Replica:OperationTimeout"] = "00:00:02",
+                ["Storage:Replica:CheckpointEntries"] = "200",
+            },
+            faults: faults);
+    }
+
+    public async Task DisposeAsync()
+    {
+        faults.HealAll();
+        await cluster.DisposeAsync();
+        await postgres.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task EveryFaultRunIsLinearizableAndLosesNoAcknowledgedWrite()
+    {
+        var seeds = ReplaySeed is { } one ? new[] { one } : Enumerable.Range(1, Runs).ToArray();
+        var reports = new List<FaultRunReport>();
+        foreach (var seed in seeds)
+        {
+            var report = await FaultRun.RunAsync(cluster, faults, seed, operationsPerClient: 180);
+            reports.Add(report);
+            output.WriteLine($"run seed={seed}: {report.Operations} ops ({report.Unknown} unknown), {report.Faults} faults " +
+                $"[{string.Join(", ", report.FaultKinds.Select(k => $"{k.Key}={k.Value}"))}], " +
+                (report.Passed ? "linearizable" : $"ANOMALY (replay with STORAGE_JEPSEN_SEED={seed})"));
+            if (!report.Passed)
+            {
+                output.WriteLine(report.Check.Render());
+                output.WriteLine($"lost acknowledged writes: {report.LostWrites}");
+                output.WriteLine(report.Log);
+            }
+        }
+
+        output.WriteLine("");
+        output.WriteLine("| runs | operations | unknown | faults injected | anomalies found |");
+        output.WriteLine("| ---: | ---: | ---: | ---: | ---: |");
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"| {reports.Count} | {reports.Sum(r => r.Operations)} | {reports.Sum(r => r.Unknown)} | {reports.Sum(r => r.Faults)} | {reports.Count(r => !r.Passed)} |"));
+
+        Assert.All(reports, r => Assert.True(r.Passed, $"seed {r.Seed}: {r.Check.Render()} lost={r.LostWrites}"));
+        if (ReplaySeed is null)
+        {
+            Assert.True(reports.Count >= 20);
+            Assert.True(reports.Sum(r => r.Operations) >= 20_000, $"only {reports.Sum(r => r.Operations)} operations");
+            Assert.True(reports.Sum(r => r.Faults) >= 20, "the nemesis hardly injected anything");
+        }
+    }
+
+    [Fact]
+    public async Task TheSuiteCatchesEventualReadsPassedOffAsLinearizable()
+    {
+        // Teeth: a follower cut off from Raft keeps serving its stale state to "linearizable" readers.
+        var status = await cluster.Store.GetStatusAsync();
+        var report = await FaultRun.RunAsync(
+            cluster,
+            faults,
+            seed: 4242,
+            operationsPerClient: 120,
+            nemesis: false,
+            readConsistency: ReadConsistency.Eventual,
+            duringRun: () =>
+            {
+                // Raft messages into one silo are lost: its replicas fall behind but still answer reads.
+                var stale = status.Shards[0].Replicas.First(r => r.ReplicaId != status.Shards[0].LeaderReplica).Silo;
+                foreach (var silo in cluster.Cluster.Silos.Select(StorageCluster.KeyOf).Where(s => s != stale))
+                {
+                    faults.Block(silo, stale, raftOnly: true);
+                }
+            });
+
+        output.WriteLine(report.Check.Render());
+        Assert.False(report.Check.IsLinearizable, "stale reads went unnoticed: the checker has no teeth");
+    }
+}
