@@ -1,0 +1,8 @@
+namespace Storage.Consistency;
+
+internal enum SearchOutcome
+{
+    Linearizable,
+    Illegal,
+    BudgetExceeded,
+}
