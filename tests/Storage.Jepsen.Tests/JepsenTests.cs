@@ -32,8 +32,8 @@ public sealed class JepsenTests : IAsyncLifetime
             settings: new Dictionary<string, string?>
             {
                 // Short budgets: an operation caught in a fault ends as "unknown" quickly instead of stalling its client.
-                ["Storage:Router:RetryBudget"] = "00:00:03",
-                ["Storage:Replica:OperationTimeout"] = "00:00:02",
+                ["Storage:Router:RetryBudget"] = "00:00:02",
+                ["Storage:Replica:OperationTimeout"] = "00:00:01.500",
                 ["Storage:Replica:CheckpointEntries"] = "200",
             },
             faults: faults);
@@ -73,7 +73,7 @@ public sealed class JepsenTests : IAsyncLifetime
             $"| {reports.Count} | {reports.Sum(r => r.Operations)} | {reports.Sum(r => r.Unknown)} | {reports.Sum(r => r.Faults)} | {reports.Count(r => !r.Passed)} |"));
 
         Assert.All(reports, r => Assert.True(r.Passed, $"seed {r.Seed}: {r.Check.Render()} lost={r.LostWrites}"));
-        if (ReplaySeed is null)
+        if (ReplaySeed is null && Environment.GetEnvironmentVariable("STORAGE_JEPSEN_RUNS") is null)
         {
             Assert.True(reports.Count >= 20);
             Assert.True(reports.Sum(r => r.Operations) >= 20_000, $"only {reports.Sum(r => r.Operations)} operations");

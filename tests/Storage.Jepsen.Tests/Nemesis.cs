@@ -52,6 +52,11 @@ internal sealed class Nemesis
                 Injected++;
                 ByKind[kind] = ByKind.GetValueOrDefault(kind) + 1;
             }
+            catch (Exception e) when (e is OrleansException or TimeoutException or StorageException || e.GetType().Namespace?.StartsWith("Orleans", StringComparison.Ordinal) == true)
+            {
+                // The cluster is in the middle of a fault: the nemesis itself may not reach it. Try again later.
+                log($"{kind} not injected: {e.GetType().Name}: {e.Message}");
+            }
             finally
             {
                 faults.HealAll();
@@ -63,7 +68,7 @@ internal sealed class Nemesis
     {
         var silos = cluster.Cluster.Silos.Select(StorageCluster.KeyOf).ToList();
         var victim = silos[rng.Next(silos.Count)];
-        var hold = rng.Next(500, 1500);
+        var hold = rng.Next(800, 3000);
         switch (kind)
         {
             case "kill":
