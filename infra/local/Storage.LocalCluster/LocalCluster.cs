@@ -1,0 +1,681 @@
+using System.Globalization;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Storage.Silo.Hosting;
+
+namespace Storage.LocalCluster;
+
+/// <summary>
+/// A cluster on one machine: a PostgreSQL (given, or the embedded default under the data folder) and N silo
+/// processes (<c>dotnet Storage.Silo.dll</c>) on loopback ports, spread over regions, each logging to its own file.
+/// Started by the launcher's Program and by multi-process tests, which also use it to crash, pause and restart silos.
+/// </summary>
+/// <remarks>
+/// Silos are real processes so that a kill is a real crash (no in-process shortcut can fake a lost socket or an
+/// unflushed buffer). Nothing outlives the cluster: <see cref="StopAsync"/> stops silos (SIGTERM, then SIGKILL) and
+/// then the embedded server; if this process dies first, silos get SIGTERM from the kernel (see
+/// <see cref="ProcessSpawner"/>) and the next start on the same data folder stops whatever the state file says
+/// was left running.
+/// </remarks>
+public sealed partial class LocalCluster : IAsyncDisposable
+{
+    public const string SiloAssembly = "Storage.Silo.dll";
+    private const string StateFileName = "local-cluster.json";
+    private const string LockFileName = "local-cluster.lock";
+    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(2) };
+
+    private readonly ILogger _logger;
+    private readonly ProcessSpawner _spawner = new();
+    private readonly LauncherLock _lock;
+    private readonly List<LocalSilo> _silos = [];
+    private readonly string _siloDirectory;
+    private readonly string _dotnet;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private EmbeddedPostgres? _postgres;
+    private IHost? _client;
+    private Task? _stopping;
+
+    private LocalCluster(LocalClusterOptions options, string dataDirectory, string siloDirectory, string dotnet, LauncherLock launcherLock, ILogger logger)
+    {
+        Options = options;
+        DataDirectory = dataDirectory;
+        LogDirectory = Path.Combine(dataDirectory, "logs");
+        StateFile = Path.Combine(dataDirectory, StateFileName);
+        ConnectionString = options.ConnectionString ?? string.Empty;
+        _siloDirectory = siloDirectory;
+        _dotnet = dotnet;
+        _lock = launcherLock;
+        _logger = logger;
+        for (var i = 0; i < options.Silos; i++)
+        {
+            var region = options.Regions[i % options.Regions.Count];
+            var name = string.Create(CultureInfo.InvariantCulture, $"silo-{i}");
+            _silos.Add(new LocalSilo(
+                i,
+                name,
+                region,
+                string.Create(CultureInfo.InvariantCulture, $"{region}-{(i / options.Regions.Count) + 1}"),
+                options.SiloBasePort + i,
+                options.GatewayBasePort + i,
+                options.HttpBasePort + i,
+                Path.Combine(LogDirectory, name + ".log")));
+        }
+    }
+
+    public LocalClusterOptions Options { get; }
+
+    /// <summary>The data folder: postgres/, logs/ and the launcher's state file.</summary>
+    public string DataDirectory { get; }
+
+    public string LogDirectory { get; }
+
+    /// <summary>Where the processes this cluster started are recorded while it runs.</summary>
+    public string StateFile { get; }
+
+    /// <summary>The PostgreSQL every silo (and any client, through the membership table) uses.</summary>
+    public string ConnectionString { get; private set; }
+
+    /// <summary>The embedded server, or null when a connection string was given.</summary>
+    public EmbeddedPostgres? Postgres => _postgres;
+
+    public IReadOnlyList<LocalSilo> Silos => _silos;
+
+    /// <summary>The cluster's own client (used to wait for leaders); applications and tests may use it or connect their own.</summary>
+    public IClusterClient Client => _client?.Services.GetRequiredService<IClusterClient>() ?? throw new InvalidOperationException("The cluster is not started.");
+
+    /// <summary>Whether silos are started under setpriv --pdeathsig (they then die with this process, however it dies).</summary>
+    public static bool SilosDieWithLauncher => ProcessSpawner.Wrapper is not null;
+
+    /// <summary>
+    /// Starts the cluster and returns once every silo answers /health/ready with 200 and every shard has a leader.
+    /// </summary>
+    /// <exception cref="LocalClusterException">A setting is invalid, a port is taken, PostgreSQL or a silo failed to start, or the cluster was not ready in time; the message says which and shows the relevant log.</exception>
+    public static async Task<LocalCluster> StartAsync(LocalClusterOptions options, ILogger? logger = null, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var errors = options.Validate();
+        if (errors.Count > 0)
+        {
+            throw new LocalClusterException("Invalid settings:\n  " + string.Join("\n  ", errors));
+        }
+
+        logger ??= NullLogger.Instance;
+        var dataDirectory = ResolveDataDirectory(options);
+        var siloDirectory = ResolveSiloDirectory(options);
+        var dotnet = ResolveDotnet(options);
+        System.IO.Directory.CreateDirectory(Path.Combine(dataDirectory, "logs"));
+
+        var launcherLock = LauncherLock.Acquire(Path.Combine(dataDirectory, LockFileName), Path.Combine(dataDirectory, StateFileName));
+        var cluster = new LocalCluster(options, dataDirectory, siloDirectory, dotnet, launcherLock, logger);
+        try
+        {
+            await cluster.StartCoreAsync(ct).ConfigureAwait(false);
+        }
+        catch
+        {
+            await cluster.StopAsync(CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
+
+        return cluster;
+    }
+
+    /// <summary>The silo with index <paramref name="index"/> (0-based, as in silo-0).</summary>
+    public LocalSilo Silo(int index) =>
+        index >= 0 && index < _silos.Count ? _silos[index] : throw new ArgumentOutOfRangeException(nameof(index), index, $"there are {_silos.Count} silos");
+
+    /// <summary>Crashes a silo: SIGKILL (kill -9), no shutdown code runs. Returns once the process is gone.</summary>
+    public void KillSilo(int index)
+    {
+        var silo = Silo(index);
+        var process = silo.Process is { HasExited: false } p ? p : throw new InvalidOperationException($"{silo.Name} is not running");
+        process.Kill(); // SIGKILL on Unix; it also ends a paused process.
+        if (!process.WaitForExit(TimeSpan.FromSeconds(10)))
+        {
+            throw new LocalClusterException($"{silo.Name} (pid {silo.Pid}) survived SIGKILL for 10 s");
+        }
+
+        silo.IsPaused = false;
+        LogKilled(silo.Name, silo.Pid);
+    }
+
+    /// <summary>Freezes a silo (SIGSTOP): its sockets stay open but nothing answers, like a long GC pause or a hung VM.</summary>
+    public void PauseSilo(int index)
+    {
+        var silo = RunningSilo(index);
+        if (!Posix.Signal(silo.Pid, Posix.SigStop))
+        {
+            throw new InvalidOperationException($"could not pause {silo.Name} (pid {silo.Pid})");
+        }
+
+        silo.IsPaused = true;
+        LogPaused(silo.Name, silo.Pid);
+    }
+
+    /// <summary>Lets a paused silo run again (SIGCONT).</summary>
+    public void ResumeSilo(int index)
+    {
+        var silo = RunningSilo(index);
+        if (!Posix.Signal(silo.Pid, Posix.SigCont))
+        {
+            throw new InvalidOperationException($"could not resume {silo.Name} (pid {silo.Pid})");
+        }
+
+        silo.IsPaused = false;
+        LogResumed(silo.Name, silo.Pid);
+    }
+
+    /// <summary>Stops one silo gracefully (SIGTERM; SIGKILL after <see cref="LocalClusterOptions.StopTimeout"/>).</summary>
+    public async Task StopSiloAsync(int index)
+    {
+        await _gate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            await StopSiloCoreAsync(Silo(index)).ConfigureAwait(false);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Starts a silo again with the same name, region and ports (stopping it gracefully first if it still runs) and
+    /// returns once it is ready. Its replicas then catch up from the others.
+    /// </summary>
+    public async Task RestartSiloAsync(int index, CancellationToken ct = default)
+    {
+        var silo = Silo(index);
+        await _gate.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            ObjectDisposedException.ThrowIf(_stopping is not null, this);
+            await StopSiloCoreAsync(silo).ConfigureAwait(false);
+
+            // A crashed process's listening sockets close with it, but give the kernel a moment before calling a port taken.
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+            IReadOnlyList<string> taken;
+            while ((taken = Ports.Taken([silo])).Count > 0 && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(200, ct).ConfigureAwait(false);
+            }
+
+            if (taken.Count > 0)
+            {
+                throw new LocalClusterException($"Cannot restart {silo.Name}: {string.Join(", ", taken)} is in use by another process.");
+            }
+
+            await StartSiloProcessAsync(silo).ConfigureAwait(false);
+            await WaitReadyAsync(silo, DateTime.UtcNow + Options.ReadyTimeout, ct).ConfigureAwait(false);
+            LogRestarted(silo.Name, silo.Pid);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>The cluster's status through its client (one call; no retry).</summary>
+    public Task<ClusterStatus> GetStatusAsync() => Client.GetGrain<IStore>(0).GetStatusAsync().WaitAsync(TimeSpan.FromSeconds(10));
+
+    /// <summary>Waits until the shard map exists and every shard reports a leader.</summary>
+    public async Task<ClusterStatus> WaitForLeadersAsync(TimeSpan timeout, CancellationToken ct = default)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        var last = "no answer yet";
+        while (true)
+        {
+            try
+            {
+                var status = await GetStatusAsync().WaitAsync(ct).ConfigureAwait(false);
+                if (status.Shards.Count > 0 && status.Shards.All(s => s.LeaderReplica != 0))
+                {
+                    return status;
+                }
+
+                var leaderless = status.Shards.Where(s => s.LeaderReplica == 0).Select(s => s.ShardId).ToList();
+                last = status.Shards.Count == 0 ? "no shards yet" : $"no leader yet for shard(s) {string.Join(", ", leaderless)}";
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+            {
+                // The shard map appears only once enough silos are active; until then status fails with a typed error.
+                last = $"{e.GetType().Name}: {e.Message}";
+            }
+
+            if (DateTime.UtcNow >= deadline)
+            {
+                throw new LocalClusterException($"The silos are up but not every shard had a leader within {timeout.TotalSeconds:0} s ({last}). Silo logs are in {LogDirectory}.");
+            }
+
+            await Task.Delay(250, ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Stops everything this cluster started: its client, every silo (gracefully, in parallel), then the embedded
+    /// PostgreSQL if it started it. Safe to call more than once and concurrently; later callers wait for the first.
+    /// </summary>
+    public Task StopAsync(CancellationToken ct = default)
+    {
+        lock (_silos)
+        {
+            _stopping ??= StopCoreAsync();
+        }
+
+        return _stopping.WaitAsync(ct);
+    }
+
+    public async ValueTask DisposeAsync() => await StopAsync().ConfigureAwait(false);
+
+    /// <summary>The last <paramref name="lines"/> lines of a log file (shared read: the writer may still be appending).</summary>
+    public static string Tail(string file, int lines = 30)
+    {
+        try
+        {
+            using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            using var reader = new StreamReader(stream);
+            var all = reader.ReadToEnd().TrimEnd('\n').Split('\n');
+            return string.Join('\n', all.Skip(Math.Max(0, all.Length - lines)).Select(l => "    | " + l));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return $"    (log {file} unreadable: {e.Message})";
+        }
+    }
+
+    private async Task StartCoreAsync(CancellationToken ct)
+    {
+        await CleanUpStaleAsync().ConfigureAwait(false);
+
+        // Ports first: a clash is the most likely mistake and should not wait for PostgreSQL to start.
+        var taken = Ports.Taken(_silos);
+        if (taken.Count > 0)
+        {
+            throw new LocalClusterException(
+                $"Cannot start: {string.Join(", ", taken)} {(taken.Count == 1 ? "is" : "are")} already in use on this machine. "
+                + "Stop whatever uses them (perhaps another local cluster), or choose other ports with --base-port (or --silo-port, --gateway-port, --http-port).");
+        }
+
+        if (Options.ConnectionString is null)
+        {
+            try
+            {
+                _postgres = await EmbeddedPostgres.StartAsync(
+                    new EmbeddedPostgresOptions
+                    {
+                        DataDirectory = Path.Combine(DataDirectory, "postgres"),
+                        LogFile = Path.Combine(LogDirectory, "postgres.log"),
+                        Port = Options.PostgresPort,
+                        Durable = Options.DurablePostgres,
+                        // Three silos each pool connections for membership, checkpoints and the Raft log writer.
+                        Settings = { ["max_connections"] = "300" },
+                    },
+                    _logger,
+                    ct).ConfigureAwait(false);
+            }
+            catch (EmbeddedPostgresException e)
+            {
+                throw new LocalClusterException($"The embedded PostgreSQL could not start: {e.Message}", e);
+            }
+
+            ConnectionString = _postgres.ConnectionString;
+        }
+
+        WriteState();
+        var deadline = DateTime.UtcNow + Options.ReadyTimeout;
+        foreach (var silo in _silos)
+        {
+            await StartSiloProcessAsync(silo).ConfigureAwait(false);
+        }
+
+        await Task.WhenAll(_silos.Select(s => WaitReadyAsync(s, deadline, ct))).ConfigureAwait(false);
+        LogSilosReady(_silos.Count);
+
+        _client = await LocalClusterClient.ConnectAsync(ConnectionString, Options.ClusterId, Options.ServiceId, ct: ct).ConfigureAwait(false);
+        var remaining = deadline - DateTime.UtcNow;
+        await WaitForLeadersAsync(remaining > TimeSpan.FromSeconds(5) ? remaining : TimeSpan.FromSeconds(5), ct).ConfigureAwait(false);
+    }
+
+    private async Task StartSiloProcessAsync(LocalSilo silo)
+    {
+        var started = DateTime.Now.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
+        await File.AppendAllTextAsync(silo.LogFile, $"===== {started} local cluster: starting {silo.Name} ({silo.Region}/{silo.Zone}), start #{silo.Starts + 1} =====\n").ConfigureAwait(false);
+        var process = await _spawner.StartAsync(_dotnet, [Path.Combine(_siloDirectory, SiloAssembly)], silo.LogFile, _siloDirectory, SiloEnvironment(silo)).ConfigureAwait(false);
+        silo.Process?.Dispose();
+        silo.Process = process;
+        silo.Pid = process.Id;
+        silo.Starts++;
+        silo.IsPaused = false;
+        WriteState();
+        LogSiloStarted(silo.Name, silo.Pid, silo.SiloPort, silo.GatewayPort, silo.HttpPort);
+    }
+
+    private Dictionary<string, string?> SiloEnvironment(LocalSilo silo)
+    {
+        string Port(int port) => port.ToString(CultureInfo.InvariantCulture);
+        var env = new Dictionary<string, string?>(StringComparer.Ordinal)
+        {
+            ["Storage__ConnectionString"] = ConnectionString,
+            ["Storage__ClusterId"] = Options.ClusterId,
+            ["Storage__ServiceId"] = Options.ServiceId,
+            ["Storage__Region"] = silo.Region,
+            ["Storage__Zone"] = silo.Zone,
+            ["Storage__SiloName"] = silo.Name,
+            ["Storage__AdvertisedAddress"] = "127.0.0.1",
+            ["Storage__SiloPort"] = Port(silo.SiloPort),
+            ["Storage__GatewayPort"] = Port(silo.GatewayPort),
+            ["Storage__HttpPort"] = Port(silo.HttpPort),
+            // The first shard map waits for ReplicationFactor active silos: with fewer silos it would never appear.
+            ["Storage__Directory__ReplicationFactor"] = Port(Math.Min(3, Options.Silos)),
+            // One line per entry with a timestamp: logs read as a timeline and grep well.
+            ["Logging__Console__FormatterName"] = "simple",
+            ["Logging__Console__FormatterOptions__SingleLine"] = "true",
+            ["Logging__Console__FormatterOptions__TimestampFormat"] = "yyyy-MM-dd HH:mm:ss.fff ",
+            ["Logging__Console__FormatterOptions__ColorBehavior"] = "Disabled",
+            ["Logging__LogLevel__Microsoft.AspNetCore"] = "Warning",
+            // The silo sets its own URLs; an inherited one would only confuse.
+            ["ASPNETCORE_URLS"] = null,
+            ["ASPNETCORE_HTTP_PORTS"] = null,
+        };
+        foreach (var (key, value) in Options.Settings)
+        {
+            env[key.Replace(":", "__", StringComparison.Ordinal)] = value;
+        }
+
+        return env;
+    }
+
+    private async Task WaitReadyAsync(LocalSilo silo, DateTime deadline, CancellationToken ct)
+    {
+        var last = "no answer yet";
+        while (true)
+        {
+            if (silo.Process is { HasExited: true } exited)
+            {
+                throw new LocalClusterException(
+                    $"{silo.Name} exited with code {exited.ExitCode} before it was ready. Last lines of {silo.LogFile}:\n{Tail(silo.LogFile)}");
+            }
+
+            try
+            {
+                using var response = await Http.GetAsync(silo.ReadyUrl, ct).ConfigureAwait(false);
+                if (response.IsSuccessStatusCode)
+                {
+                    return;
+                }
+
+                last = $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false)}";
+            }
+            catch (HttpRequestException e)
+            {
+                last = e.Message;
+            }
+            catch (TaskCanceledException) when (!ct.IsCancellationRequested)
+            {
+                last = "no answer within 2 s";
+            }
+
+            if (DateTime.UtcNow >= deadline)
+            {
+                throw new LocalClusterException(
+                    $"{silo.Name} was not ready in time ({silo.ReadyUrl}: {last}). Last lines of {silo.LogFile}:\n{Tail(silo.LogFile)}");
+            }
+
+            await Task.Delay(250, ct).ConfigureAwait(false);
+        }
+    }
+
+    private async Task StopSiloCoreAsync(LocalSilo silo)
+    {
+        if (silo.Process is not { HasExited: false } process)
+        {
+            return;
+        }
+
+        // A stopped (SIGSTOP) process would not act on SIGTERM until continued.
+        Posix.Signal(silo.Pid, Posix.SigCont);
+        Posix.Signal(silo.Pid, Posix.SigTerm);
+        using var limit = new CancellationTokenSource(Options.StopTimeout);
+        try
+        {
+            await process.WaitForExitAsync(limit.Token).ConfigureAwait(false);
+            LogSiloStopped(silo.Name, silo.Pid, process.ExitCode);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill();
+            await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
+            LogSiloKilledAfterTimeout(silo.Name, silo.Pid, Options.StopTimeout.TotalSeconds);
+        }
+
+        silo.IsPaused = false;
+    }
+
+    private async Task StopCoreAsync()
+    {
+        // Let a restart in progress finish first, so no silo starts behind our back.
+        await _gate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (_client is not null)
+            {
+                try
+                {
+                    using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+                    await _client.StopAsync(limit.Token).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is OperationCanceledException or OrleansException)
+                {
+                    // The client only talks to our silos, which are about to stop anyway.
+                }
+
+                _client.Dispose();
+                _client = null;
+            }
+
+            await Task.WhenAll(_silos.Select(StopSiloCoreAsync)).ConfigureAwait(false);
+
+            if (_postgres is not null)
+            {
+                try
+                {
+                    await _postgres.StopAsync().ConfigureAwait(false);
+                }
+                catch (EmbeddedPostgresException e)
+                {
+                    LogPostgresStopFailed(e.Message);
+                }
+            }
+
+            TryDelete(StateFile);
+        }
+        finally
+        {
+            _gate.Release();
+            _spawner.Dispose();
+            _lock.Dispose();
+        }
+
+        LogStopped();
+    }
+
+    /// <summary>Stops processes that a previous launcher on this data folder started and did not stop (it was killed).</summary>
+    private async Task CleanUpStaleAsync()
+    {
+        if (LauncherState.Read(StateFile) is not { } stale)
+        {
+            return;
+        }
+
+        foreach (var record in stale.Silos)
+        {
+            if (Posix.StartTime(record.Pid) == record.StartTime && Posix.Exists(record.Pid))
+            {
+                LogStaleSilo(record.Name, record.Pid, stale.LauncherPid);
+                Posix.Signal(record.Pid, Posix.SigCont);
+                Posix.Signal(record.Pid, Posix.SigTerm);
+                if (!await Posix.WaitGoneAsync(record.Pid, Options.StopTimeout).ConfigureAwait(false))
+                {
+                    Posix.Signal(record.Pid, Posix.SigKill);
+                    await Posix.WaitGoneAsync(record.Pid, TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+                }
+            }
+        }
+
+        if (stale.Postgres is { } server && Posix.Exists(server.PostmasterPid) && PostmasterPid(server.DataDirectory) == server.PostmasterPid)
+        {
+            // SIGINT is PostgreSQL's fast shutdown (what pg_ctl stop -m fast sends). Starting afresh makes this
+            // launcher the owner, so that its own stop stops the server again.
+            LogStalePostgres(server.PostmasterPid, server.DataDirectory);
+            Posix.Signal(server.PostmasterPid, Posix.SigInt);
+            if (!await Posix.WaitGoneAsync(server.PostmasterPid, TimeSpan.FromSeconds(60)).ConfigureAwait(false))
+            {
+                throw new LocalClusterException(
+                    $"The PostgreSQL server a previous launcher left running (pid {server.PostmasterPid}, data {server.DataDirectory}) did not stop within 60 s; stop it by hand.");
+            }
+        }
+
+        TryDelete(StateFile);
+    }
+
+    private void WriteState()
+    {
+        var postgres = _postgres is { OwnsServer: true } server && PostmasterPid(server.DataDirectory) is { } pid
+            ? new PostgresRecord(server.DataDirectory, pid)
+            : null;
+        var silos = _silos
+            .Where(s => s.Pid > 0 && Posix.StartTime(s.Pid) is not null)
+            .Select(s => new ProcessRecord(s.Name, s.Pid, Posix.StartTime(s.Pid)!.Value))
+            .ToList();
+        new LauncherState(Environment.ProcessId, postgres, silos).Write(StateFile);
+    }
+
+    /// <summary>The postmaster's pid from the first line of postmaster.pid, or null when no server runs there.</summary>
+    private static int? PostmasterPid(string dataDirectory)
+    {
+        try
+        {
+            using var reader = new StreamReader(Path.Combine(dataDirectory, "postmaster.pid"));
+            return int.TryParse(reader.ReadLine(), NumberStyles.None, CultureInfo.InvariantCulture, out var pid) ? pid : null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    private LocalSilo RunningSilo(int index)
+    {
+        var silo = Silo(index);
+        return silo.IsRunning ? silo : throw new InvalidOperationException($"{silo.Name} is not running");
+    }
+
+    private static string ResolveDataDirectory(LocalClusterOptions options)
+    {
+        if (options.DataDirectory is { } given)
+        {
+            return Path.GetFullPath(given);
+        }
+
+        var root = RepositoryRoot.Find()
+            ?? throw new LocalClusterException(
+                $"Could not find the repository root ({RepositoryRoot.SolutionFile}) above {AppContext.BaseDirectory} or the current directory, to keep data in <repo>/.data; pass --data-dir.");
+        return Path.Combine(root, ".data");
+    }
+
+    private static string ResolveSiloDirectory(LocalClusterOptions options)
+    {
+        var dir = Path.GetFullPath(options.SiloDirectory ?? AppContext.BaseDirectory);
+        foreach (var file in new[] { SiloAssembly, "Storage.Silo.runtimeconfig.json" })
+        {
+            if (!File.Exists(Path.Combine(dir, file)))
+            {
+                throw new LocalClusterException($"{file} is not in {dir}: build the launcher (its project reference copies the silo next to it) or pass the silo's folder.");
+            }
+        }
+
+        return dir;
+    }
+
+    private static string ResolveDotnet(LocalClusterOptions options)
+    {
+        if (options.DotnetPath is { } given)
+        {
+            return File.Exists(given) ? given : throw new LocalClusterException($"dotnet host {given} does not exist");
+        }
+
+        // The SDK sets DOTNET_HOST_PATH for what it runs (dotnet test, dotnet run); `dotnet x.dll` runs as dotnet itself.
+        if (Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } hostPath && File.Exists(hostPath))
+        {
+            return hostPath;
+        }
+
+        if (Environment.ProcessPath is { } self && Path.GetFileNameWithoutExtension(self) == "dotnet")
+        {
+            return self;
+        }
+
+        var roots = (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+            .Prepend(Environment.GetEnvironmentVariable("DOTNET_ROOT") ?? string.Empty);
+        foreach (var dir in roots.Where(d => d.Length > 0))
+        {
+            var candidate = Path.Combine(dir, "dotnet");
+            if (File.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        throw new LocalClusterException("Could not find the dotnet host (not on PATH, DOTNET_ROOT or DOTNET_HOST_PATH) to run the silos with.");
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Stale state is harmless: the next start checks every pid against its start time.
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Started {Silo} (pid {Pid}; silo port {SiloPort}, gateway {GatewayPort}, http {HttpPort})")]
+    private partial void LogSiloStarted(string silo, int pid, int siloPort, int gatewayPort, int httpPort);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "All {Count} silos are ready; waiting for every shard to have a leader")]
+    private partial void LogSilosReady(int count);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Killed {Silo} (pid {Pid}) with SIGKILL")]
+    private partial void LogKilled(string silo, int pid);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Paused {Silo} (pid {Pid}) with SIGSTOP")]
+    private partial void LogPaused(string silo, int pid);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Resumed {Silo} (pid {Pid}) with SIGCONT")]
+    private partial void LogResumed(string silo, int pid);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Restarted {Silo} (pid {Pid}); it is ready")]
+    private partial void LogRestarted(string silo, int pid);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Stopped {Silo} (pid {Pid}, exit code {ExitCode})")]
+    private partial void LogSiloStopped(string silo, int pid, int exitCode);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Killed {Silo} (pid {Pid}): it did not stop within {Seconds} s of SIGTERM")]
+    private partial void LogSiloKilledAfterTimeout(string silo, int pid, double seconds);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not stop the embedded PostgreSQL: {Reason}")]
+    private partial void LogPostgresStopFailed(string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Stopping {Silo} (pid {Pid}), left running by launcher pid {Launcher} which did not stop cleanly")]
+    private partial void LogStaleSilo(string silo, int pid, int launcher);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Stopping the PostgreSQL server (pid {Pid}, data {DataDirectory}) that a previous launcher left running; starting it afresh")]
+    private partial void LogStalePostgres(int pid, string dataDirectory);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Local cluster stopped")]
+    private partial void LogStopped();
+}

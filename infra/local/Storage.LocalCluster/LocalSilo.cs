@@ -1,0 +1,63 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace Storage.LocalCluster;
+
+/// <summary>One silo process of a <see cref="LocalCluster"/>: where it listens, where it logs, and its current process.</summary>
+public sealed class LocalSilo
+{
+    internal LocalSilo(int index, string name, string region, string zone, int siloPort, int gatewayPort, int httpPort, string logFile)
+    {
+        Index = index;
+        Name = name;
+        Region = region;
+        Zone = zone;
+        SiloPort = siloPort;
+        GatewayPort = gatewayPort;
+        HttpPort = httpPort;
+        LogFile = logFile;
+    }
+
+    public int Index { get; }
+
+    /// <summary>The Orleans silo name (also the log file's name).</summary>
+    public string Name { get; }
+
+    public string Region { get; }
+
+    public string Zone { get; }
+
+    public int SiloPort { get; }
+
+    public int GatewayPort { get; }
+
+    public int HttpPort { get; }
+
+    /// <summary>The silo's key in shard maps and status (its silo endpoint), e.g. 127.0.0.1:11111.</summary>
+    public string SiloKey => string.Create(CultureInfo.InvariantCulture, $"127.0.0.1:{SiloPort}");
+
+    public Uri ReadyUrl => new(string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{HttpPort}/health/ready"));
+
+    /// <summary>Everything the silo writes to stdout and stderr, appended across restarts.</summary>
+    public string LogFile { get; }
+
+    /// <summary>The current (or last) process; null before the first start.</summary>
+    internal Process? Process { get; set; }
+
+    /// <summary>The process id of the current (or last) incarnation; 0 before the first start.</summary>
+    public int Pid { get; internal set; }
+
+    /// <summary>How many times this silo has been started.</summary>
+    public int Starts { get; internal set; }
+
+    /// <summary>True while the process exists (a paused process counts as running).</summary>
+    public bool IsRunning => Process is { } p && !p.HasExited;
+
+    public bool IsPaused { get; internal set; }
+
+    /// <summary>The exit code of the last incarnation once it has exited.</summary>
+    public int? ExitCode => Process is { HasExited: true } p ? p.ExitCode : null;
+
+    public override string ToString() =>
+        string.Create(CultureInfo.InvariantCulture, $"{Name} ({Region}/{Zone}) silo {SiloPort}, gateway {GatewayPort}, http {HttpPort}, pid {Pid}");
+}
