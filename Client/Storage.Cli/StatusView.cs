@@ -7,11 +7,19 @@ namespace Storage.Cli;
 /// <summary>Renders <see cref="ClusterStatus"/> as two tables: the silos, then one row per replica grouped by shard.</summary>
 internal static class StatusView
 {
-    public static void Render(IAnsiConsole console, ClusterStatus status)
+    /// <param name="console">Where to draw.</param>
+    /// <param name="status">What the cluster reported.</param>
+    /// <param name="showDead">
+    /// Also list dead silos. Orleans keeps a dead incarnation's row in the membership table (for days by default),
+    /// and a restarted silo shows up again at the same address, so by default they are only counted.
+    /// </param>
+    public static void Render(IAnsiConsole console, ClusterStatus status, bool showDead)
     {
         var leaders = status.Shards.Count(s => s.LeaderReplica != 0);
+        var dead = status.Silos.Count(s => s.State == "Dead");
+        var hidden = showDead || dead == 0 ? "" : string.Create(CultureInfo.InvariantCulture, $" ({dead} dead silo entries not shown: --dead lists them)");
         console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"shard map version {status.ShardMapVersion}: {status.Silos.Count(s => s.State == "Active")} active silos, {status.Shards.Count} shards, {leaders} with a leader"));
+            $"shard map version {status.ShardMapVersion}: {status.Silos.Count(s => s.State == "Active")} active silos, {status.Shards.Count} shards, {leaders} with a leader{hidden}"));
 
         var silos = new Table().Title("silos");
         foreach (var column in new[] { "address", "name", "region", "zone", "state" })
@@ -19,7 +27,8 @@ internal static class StatusView
             silos.AddColumn(column);
         }
 
-        foreach (var silo in status.Silos)
+        // Live silos first; among the dead, the newest incarnation is not knowable from the status, so keep the server's order.
+        foreach (var silo in status.Silos.Where(s => showDead || s.State != "Dead").OrderBy(s => s.State == "Dead"))
         {
             silos.AddRow(Cells(silo.Address, silo.Name, Blank(silo.Region), Blank(silo.Zone), silo.State));
         }

@@ -46,7 +46,11 @@ public static class StorageCli
         if (parse.Action is ParseErrorAction)
         {
             // System.CommandLine would print every error plus the full help; one line is easier to read in a script's log.
-            var first = parse.Errors.Count > 0 ? parse.Errors[0].Message : "invalid command line";
+            // An unknown verb also yields "Required command was not provided" first; the unknown token is the real news.
+            var first = parse.Errors
+                .OrderByDescending(e => parse.UnmatchedTokens.Any(t => e.Message.Contains($"'{t}'", StringComparison.Ordinal)))
+                .Select(e => e.Message)
+                .FirstOrDefault() ?? "invalid command line";
             return Fail(context, ExitCodes.Usage, $"{first} (see 'storage --help')");
         }
 
@@ -198,11 +202,12 @@ public static class StorageCli
 
     private static Command Status(CliContext context)
     {
-        var command = new Command("status", "Show the silos (address, name, region, zone, state) and every shard's leader and replicas with commit index, applied index and apply lag");
+        var dead = new Option<bool>("--dead") { Description = "Also list dead silos (Orleans keeps their membership rows for days)" };
+        var command = new Command("status", "Show the silos (address, name, region, zone, state) and every shard's leader and replicas with commit index, applied index and apply lag") { dead };
         command.SetAction((parse, ct) => ExecuteAsync(parse, context, ct, async client =>
         {
             var status = await client.GetStatusAsync(ct).ConfigureAwait(false);
-            StatusView.Render(ConsoleFor(context.Out), status);
+            StatusView.Render(ConsoleFor(context.Out), status, parse.GetValue(dead));
             return ExitCodes.Ok;
         }));
         return command;

@@ -105,6 +105,7 @@ public sealed partial class StorageClient : IAsyncDisposable
                 o.ClusterId = options.ClusterId;
                 o.ServiceId = options.ServiceId;
             });
+            client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = options.ResponseTimeout);
             if (gateways is null)
             {
                 client.UseAdoNetClustering(o =>
@@ -148,7 +149,7 @@ public sealed partial class StorageClient : IAsyncDisposable
             var cause = e is OperationCanceledException && lastConnectError.Value is { } last ? last : e;
             var reason = e is OperationCanceledException && lastConnectError.Value is null
                 ? "timed out"
-                : ConnectFailureReason(Innermost(cause));
+                : ConnectFailureReason(Innermost(cause), options);
             throw new StorageConnectionException(
                 $"cannot connect to {target} within {options.ConnectTimeout.TotalSeconds:0.#} s: {reason}", cause);
         }
@@ -392,9 +393,15 @@ public sealed partial class StorageClient : IAsyncDisposable
         return $"{ids} via PostgreSQL membership at {cs.Host}:{cs.Port}/{cs.Database}";
     }
 
-    private static string ConnectFailureReason(Exception e)
+    private static string ConnectFailureReason(Exception e, StorageClientOptions options)
     {
         var message = OneLine(e.Message);
+        if (options.Gateways.Count == 0 && message.StartsWith("Could not find any gateway", StringComparison.Ordinal))
+        {
+            // Orleans names its provider class; say what it means for this cluster instead.
+            return $"the membership table lists no live gateway of cluster '{options.ClusterId}' (is a silo running, and are the cluster and service ids right?)";
+        }
+
         // Orleans words a refused gateway as "... will retry after 496ms"; we are not retrying any more.
         var retry = message.IndexOf(", will retry after", StringComparison.Ordinal);
         return retry > 0 ? $"no gateway accepted a connection ({message[..retry]})" : message;

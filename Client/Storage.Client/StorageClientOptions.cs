@@ -43,6 +43,14 @@ public sealed class StorageClientOptions
     public TimeSpan RetryBudget { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
+    /// How long one attempt waits for its answer before it counts as a transient timeout and is retried (default 30 s,
+    /// Orleans' own default). Keep it above the silos' router retry budget (<c>Storage:Router:RetryBudget</c>, 20 s by
+    /// default) so that the router can finish its own failover first; lower it to notice a gateway that died with
+    /// calls in flight sooner, which matters most with <see cref="Gateways"/> (no membership table tells the client).
+    /// </summary>
+    public TimeSpan ResponseTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
     /// Optional logging setup for the client (its retries and the Orleans client's own logs). Without it the
     /// client logs nothing, which keeps command-line tools quiet.
     /// </summary>
@@ -69,22 +77,27 @@ public sealed class StorageClientOptions
 
         if (string.IsNullOrWhiteSpace(ClusterId))
         {
-            throw new ArgumentException("the cluster id must not be empty", nameof(ClusterId));
+            throw new ArgumentException("the cluster id must not be empty");
         }
 
         if (string.IsNullOrWhiteSpace(ServiceId))
         {
-            throw new ArgumentException("the service id must not be empty", nameof(ServiceId));
+            throw new ArgumentException("the service id must not be empty");
         }
 
         if (ConnectTimeout <= TimeSpan.Zero)
         {
-            throw new ArgumentException($"the connect timeout must be positive, not {ConnectTimeout}", nameof(ConnectTimeout));
+            throw new ArgumentException($"the connect timeout must be positive, not {ConnectTimeout}");
+        }
+
+        if (ResponseTimeout <= TimeSpan.Zero)
+        {
+            throw new ArgumentException($"the response timeout must be positive, not {ResponseTimeout}");
         }
 
         if (RetryBudget < TimeSpan.Zero)
         {
-            throw new ArgumentException($"the retry budget must not be negative, not {RetryBudget}", nameof(RetryBudget));
+            throw new ArgumentException($"the retry budget must not be negative, not {RetryBudget}");
         }
 
         if (hasConnectionString)
@@ -95,7 +108,7 @@ public sealed class StorageClientOptions
             }
             catch (ArgumentException e)
             {
-                throw new ArgumentException($"the connection string is not a valid PostgreSQL connection string: {e.Message}", nameof(ConnectionString), e);
+                throw new ArgumentException($"the connection string is not a valid PostgreSQL connection string: {e.Message.Replace(" (Parameter 'ConnectionString')", "", StringComparison.Ordinal)}", e);
             }
         }
 

@@ -113,6 +113,7 @@ public sealed class CliTests
     public async Task StatusShowsSilosAndEveryShardsReplicas()
     {
         var run = await fixture.RunCliAsync("status");
+        var withDead = await fixture.RunCliAsync("status", "--dead");
         var status = await fixture.Client.GetStatusAsync();
 
         Assert.True(run.ExitCode == ExitCodes.Ok, run.ToString());
@@ -133,6 +134,11 @@ public sealed class CliTests
         // One row per replica: 4 shards x 3 replicas, exactly one leader each.
         Assert.Equal(12, run.StdoutLines.Count(l => l.Contains("Leader", StringComparison.Ordinal) || l.Contains("Follower", StringComparison.Ordinal)));
         Assert.Equal(4, run.StdoutLines.Count(l => l.Contains("Leader", StringComparison.Ordinal)));
+
+        // Nothing died in this cluster, so --dead lists the same silos.
+        Assert.Equal(ExitCodes.Ok, withDead.ExitCode);
+        Assert.DoesNotContain("dead silo entries", run.Stdout, StringComparison.Ordinal);
+        Assert.Equal(3, withDead.StdoutLines.Count(l => l.Contains("Active", StringComparison.Ordinal)));
     }
 
     [Fact]
