@@ -1,0 +1,220 @@
+using Storage.Cli;
+using Xunit;
+
+namespace Storage.Client.Tests;
+
+/// <summary>The <c>storage</c> command run in-process against the test cluster through its PostgreSQL membership.</summary>
+[Collection(ClientClusterCollection.Name)]
+public sealed class CliTests
+{
+    private readonly ClientClusterFixture fixture;
+
+    public CliTests(ClientClusterFixture fixture) => this.fixture = fixture;
+
+    [Fact]
+    public async Task PutGetDeleteAndTheirOutput()
+    {
+        var put = await fixture.RunCliAsync("put", "cli/a", "hello world");
+        var get = await fixture.RunCliAsync("get", "cli/a");
+        var eventual = await fixture.RunCliAsync("get", "cli/a", "--consistency", "eventual");
+        var delete = await fixture.RunCliAsync("delete", "cli/a");
+        var deleteAgain = await fixture.RunCliAsync("delete", "cli/a");
+        var missing = await fixture.RunCliAsync("get", "cli/a");
+
+        Assert.True(put.ExitCode == ExitCodes.Ok, put.ToString());
+        var version = VersionOf(put.Stdout.Trim());
+        Assert.Equal(new[] { "hello world", $"version {version}" }, get.StdoutLines);
+        Assert.Equal("", get.Stderr);
+        Assert.Equal(ExitCodes.Ok, eventual.ExitCode);
+        Assert.Equal($"version 0 (deleted)", delete.Stdout.Trim());
+        Assert.Equal($"version 0 (did not exist)", deleteAgain.Stdout.Trim());
+        Assert.Equal(ExitCodes.NotFound, missing.ExitCode);
+        Assert.Equal("", missing.Stdout);
+        Assert.Equal("error: key 'cli/a' not found", missing.Stderr.Trim());
+    }
+
+    [Fact]
+    public async Task GetJsonAndPutFromAFile()
+    {
+        var path = Path.GetTempFileName();
+        try
+        {
+            await File.WriteAllBytesAsync(path, new byte[] { 0xff, 0x00, 0x41 });
+            var putFile = await fixture.RunCliAsync("put", "cli/bin", "--file", path);
+            var putText = await fixture.RunCliAsync("put", "cli/text", "caf\u00e9");
+            var binJson = await fixture.RunCliAsync("get", "cli/bin", "--json");
+            var textJson = await fixture.RunCliAsync("get", "cli/text", "--json");
+            var missingJson = await fixture.RunCliAsync("get", "cli/none", "--json");
+
+            Assert.Equal(ExitCodes.Ok, putFile.ExitCode);
+            Assert.Equal($"{{\"key\":\"cli/bin\",\"found\":true,\"version\":{VersionOf(putFile.Stdout.Trim())},\"valueBase64\":\"/wBB\"}}", binJson.Stdout.Trim());
+            Assert.Equal($"{{\"key\":\"cli/text\",\"found\":true,\"version\":{VersionOf(putText.Stdout.Trim())},\"value\":\"caf\u00e9\"}}", textJson.Stdout.Trim());
+            Assert.Equal(ExitCodes.NotFound, missingJson.ExitCode);
+            Assert.Equal("{\"key\":\"cli/none\",\"found\":false,\"version\":0}", missingJson.Stdout.Trim());
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public async Task CasPrintsTheNewVersionAndAConflictIsOneLineWithExitCode3()
+    {
+        var created = await fixture.RunCliAsync("cas", "cli/c", "0", "v1");
+        var v1 = VersionOf(created.Stdout.Trim());
+        var swapped = await fixture.RunCliAsync("cas", "cli/c", v1.ToString(System.Globalization.CultureInfo.InvariantCulture), "v2");
+        var v2 = VersionOf(swapped.Stdout.Trim());
+        var conflict = await fixture.RunCliAsync("cas", "cli/c", v1.ToString(System.Globalization.CultureInfo.InvariantCulture), "v3");
+        var get = await fixture.RunCliAsync("get", "cli/c");
+
+        Assert.Equal(ExitCodes.Ok, created.ExitCode);
+        Assert.Equal(ExitCodes.Ok, swapped.ExitCode);
+        Assert.True(v2 > v1);
+        Assert.Equal(ExitCodes.VersionConflict, conflict.ExitCode);
+        Assert.Equal("", conflict.Stdout);
+        Assert.Equal($"error: version conflict on 'cli/c': expected {v1}, found {v2}{Environment.NewLine}", conflict.Stderr);
+        Assert.Equal(new[] { "v2", $"version {v2}" }, get.StdoutLines);
+    }
+
+    [Fact]
+    public async Task ScanPrintsOnePageOrEveryPage()
+    {
+        var keys = Enumerable.Range(0, 7).Select(i => $"cliscan/{i}").ToList();
+        foreach (var key in keys)
+        {
+            await fixture.Client.PutAsync(key, $"value of {key}");
+        }
+
+        var page = await fixture.RunCliAsync("scan", "cliscan/", "--limit", "3");
+        var next = await fixture.RunCliAsync("scan", "cliscan/", "--limit", "3", "--after", "cliscan/2");
+        var all = await fixture.RunCliAsync("scan", "cliscan/", "--all", "--limit", "2");
+        var none = await fixture.RunCliAsync("scan", "cliscan-nothing/");
+
+        Assert.Equal(ExitCodes.Ok, page.ExitCode);
+        Assert.Equal(keys.Take(3), page.StdoutLines.Select(l => l.Split('\t')[0]));
+        Assert.Equal("more: keys continue after 'cliscan/2' (use --after 'cliscan/2' or --all)", page.Stderr.Trim());
+        Assert.Equal(keys.Skip(3).Take(3), next.StdoutLines.Select(l => l.Split('\t')[0]));
+        Assert.Equal(ExitCodes.Ok, all.ExitCode);
+        Assert.Equal("", all.Stderr);
+        Assert.Equal(keys, all.StdoutLines.Select(l => l.Split('\t')[0]));
+        Assert.All(all.StdoutLines, l =>
+        {
+            var parts = l.Split('\t');
+            Assert.Equal(3, parts.Length);
+            Assert.True(long.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture) > 0);
+            Assert.Equal($"value of {parts[0]}", parts[2]);
+        });
+        Assert.Equal(ExitCodes.Ok, none.ExitCode);
+        Assert.Equal("", none.Stdout);
+    }
+
+    [Fact]
+    public async Task StatusShowsSilosAndEveryShardsReplicas()
+    {
+        var run = await fixture.RunCliAsync("status");
+        var withDead = await fixture.RunCliAsync("status", "--dead");
+        var status = await fixture.Client.GetStatusAsync();
+
+        Assert.True(run.ExitCode == ExitCodes.Ok, run.ToString());
+        Assert.Equal("", run.Stderr);
+        Assert.StartsWith($"shard map version {status.ShardMapVersion}: 3 active silos, 4 shards, 4 with a leader", run.Stdout, StringComparison.Ordinal);
+        foreach (var header in new[] { "address", "name", "region", "zone", "state", "shard", "leader", "replica", "silo", "role", "commit", "applied", "apply lag" })
+        {
+            Assert.Contains(header, run.Stdout, StringComparison.Ordinal);
+        }
+
+        foreach (var silo in status.Silos)
+        {
+            var row = Assert.Single(run.StdoutLines, l => l.Contains(silo.Name, StringComparison.Ordinal) && l.Contains(silo.Region, StringComparison.Ordinal));
+            Assert.Contains(silo.Address, row, StringComparison.Ordinal);
+            Assert.Contains("Active", row, StringComparison.Ordinal);
+        }
+
+        // One row per replica: 4 shards x 3 replicas, exactly one leader each.
+        Assert.Equal(12, run.StdoutLines.Count(l => l.Contains("Leader", StringComparison.Ordinal) || l.Contains("Follower", StringComparison.Ordinal)));
+        Assert.Equal(4, run.StdoutLines.Count(l => l.Contains("Leader", StringComparison.Ordinal)));
+
+        // Nothing died in this cluster, so --dead lists the same silos.
+        Assert.Equal(ExitCodes.Ok, withDead.ExitCode);
+        Assert.DoesNotContain("dead silo entries", run.Stdout, StringComparison.Ordinal);
+        Assert.Equal(3, withDead.StdoutLines.Count(l => l.Contains("Active", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task UsageErrorsExitWith2AndOneLine()
+    {
+        var runs = new[]
+        {
+            await fixture.RunCliRawAsync(Array.Empty<string>()),
+            await fixture.RunCliRawAsync(new[] { "frobnicate" }),
+            await fixture.RunCliRawAsync(new[] { "get" }),
+            await fixture.RunCliRawAsync(new[] { "put", "k" }),
+            await fixture.RunCliRawAsync(new[] { "cas", "k", "not-a-number", "v" }),
+            await fixture.RunCliRawAsync(new[] { "get", "k", "--consistency", "sometimes" }),
+            await fixture.RunCliRawAsync(new[] { "get", "k" }), // no cluster given anywhere
+            await fixture.RunCliRawAsync(new[] { "get", "k", "-c", fixture.ConnectionString, "-g", "127.0.0.1:1" }),
+        };
+
+        Assert.All(runs, r =>
+        {
+            Assert.Equal(ExitCodes.Usage, r.ExitCode);
+            Assert.Equal("", r.Stdout);
+            Assert.StartsWith("error: ", r.Stderr, StringComparison.Ordinal);
+            Assert.Single(r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        });
+        Assert.Contains("no cluster given", runs[6].Stderr, StringComparison.Ordinal);
+        Assert.Contains("not both", runs[7].Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task HelpExitsWith0()
+    {
+        var help = await fixture.RunCliRawAsync(new[] { "--help" });
+
+        Assert.Equal(ExitCodes.Ok, help.ExitCode);
+        Assert.Contains("Exit codes: 0 ok, 1 error, 2 usage, 3 version conflict, 4 not found (get), 5 cluster or shard unavailable", help.Stdout, StringComparison.Ordinal);
+        foreach (var verb in new[] { "put", "get", "delete", "cas", "scan", "status" })
+        {
+            Assert.Contains($"  {verb} ", help.Stdout, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task TheEnvironmentNamesTheClusterAndBadInputExitsWith1()
+    {
+        var environment = new Dictionary<string, string>
+        {
+            ["STORAGE_CONNECTION_STRING"] = fixture.ConnectionString,
+            ["STORAGE_CLUSTER_ID"] = fixture.ClusterId,
+            ["STORAGE_SERVICE_ID"] = fixture.ServiceId,
+        };
+        var put = await fixture.RunCliRawAsync(new[] { "put", "cli/env", "from env" }, environment, throughTestCluster: true);
+        var badKey = await fixture.RunCliRawAsync(new[] { "put", "", "x" }, environment, throughTestCluster: true);
+        var badVersion = await fixture.RunCliRawAsync(new[] { "cas", "cli/env", "-1", "x" }, environment, throughTestCluster: true);
+
+        Assert.True(put.ExitCode == ExitCodes.Ok, put.ToString());
+        Assert.Equal(VersionOf(put.Stdout.Trim()), (await fixture.Client.GetAsync("cli/env")).Version);
+        Assert.Equal(ExitCodes.Error, badKey.ExitCode);
+        Assert.StartsWith("error: ", badKey.Stderr, StringComparison.Ordinal);
+        Assert.Contains("key", badKey.Stderr, StringComparison.OrdinalIgnoreCase);
+        Assert.Equal(ExitCodes.Error, badVersion.ExitCode);
+        Assert.Equal("error: expected version must be 0 (absent) or positive, not -1", badVersion.Stderr.Trim());
+    }
+
+    [Fact]
+    public async Task AnUnreachableClusterExitsWith5()
+    {
+        var run = await fixture.RunCliRawAsync(new[] { "get", "k", "--gateway", "127.0.0.1:1", "--connect-timeout", "1" });
+
+        Assert.Equal(ExitCodes.Unavailable, run.ExitCode);
+        Assert.StartsWith("error: cannot connect to cluster 'storage' (service 'storage') via gateways 127.0.0.1:1 within 1 s: ", run.Stderr, StringComparison.Ordinal);
+        Assert.Single(run.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    private static long VersionOf(string line)
+    {
+        Assert.StartsWith("version ", line, StringComparison.Ordinal);
+        return long.Parse(line["version ".Length..].Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
+    }
+}

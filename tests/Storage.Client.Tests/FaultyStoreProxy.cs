@@ -1,0 +1,49 @@
+using System.Reflection;
+
+namespace Storage.Client.Tests;
+
+/// <summary>
+/// An <see cref="IStore"/> made at run time with <see cref="DispatchProxy"/> that routes calls through
+/// <see cref="StoreFaults"/>. A runtime proxy rather than a class implementing IStore: Orleans' code generator
+/// would register such a class as a second grain type for the interface and break the cluster's routing.
+/// </summary>
+public class FaultyStoreProxy : DispatchProxy
+{
+    private IStore inner = null!;
+    private StoreFaults faults = null!;
+
+    public static IStore Create(IStore inner, StoreFaults faults)
+    {
+        var proxy = Create<IStore, FaultyStoreProxy>();
+        var self = (FaultyStoreProxy)(object)proxy;
+        self.inner = inner;
+        self.faults = faults;
+        return proxy;
+    }
+
+    protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
+    {
+        ArgumentNullException.ThrowIfNull(targetMethod);
+        var a = args ?? Array.Empty<object?>();
+        switch (targetMethod.Name)
+        {
+            case nameof(IStore.PutAsync):
+                return faults.WriteAsync("put", (string)a[0]!, (WriteId)a[2]!, () => inner.PutAsync((string)a[0]!, (byte[])a[1]!, (WriteId)a[2]!));
+            case nameof(IStore.DeleteAsync):
+                return faults.WriteAsync("delete", (string)a[0]!, (WriteId)a[1]!, () => inner.DeleteAsync((string)a[0]!, (WriteId)a[1]!));
+            case nameof(IStore.CompareAndSwapAsync):
+                return faults.WriteAsync("cas", (string)a[0]!, (WriteId)a[3]!, () => inner.CompareAndSwapAsync((string)a[0]!, (long)a[1]!, (byte[])a[2]!, (WriteId)a[3]!));
+            case nameof(IStore.GetAsync):
+                faults.Count("get");
+                break;
+            case nameof(IStore.ScanAsync):
+                faults.Count("scan");
+                break;
+            case nameof(IStore.GetStatusAsync):
+                faults.Count("status");
+                break;
+        }
+
+        return targetMethod.Invoke(inner, args);
+    }
+}
