@@ -86,13 +86,16 @@ public static class StorageCli
         var file = FileOption();
         var command = new Command("put", "Write a key; prints the new version") { key, value, file };
         command.Validators.Add(r => RequireOneValue(r, value, file));
-        command.SetAction((parse, ct) => ExecuteAsync(parse, context, ct, async client =>
+        command.SetAction(async (parse, ct) =>
         {
-            var bytes = await ReadValueAsync(parse, value, file, ct).ConfigureAwait(false);
-            var result = await client.PutAsync(parse.GetValue(key)!, bytes, ct).ConfigureAwait(false);
-            context.Out.WriteLine(Version(result.Version));
-            return ExitCodes.Ok;
-        }));
+            var bytes = await ReadValueAsync(context, parse, value, file, ct).ConfigureAwait(false);
+            return bytes is null ? ExitCodes.Error : await ExecuteAsync(parse, context, ct, async client =>
+            {
+                var result = await client.PutAsync(parse.GetValue(key)!, bytes, ct).ConfigureAwait(false);
+                context.Out.WriteLine(Version(result.Version));
+                return ExitCodes.Ok;
+            }).ConfigureAwait(false);
+        });
         return command;
     }
 
@@ -145,13 +148,16 @@ public static class StorageCli
         var file = FileOption();
         var command = new Command("cas", "Write a key only if it has the expected version; prints the new version (exit 3 on a conflict)") { key, expected, value, file };
         command.Validators.Add(r => RequireOneValue(r, value, file));
-        command.SetAction((parse, ct) => ExecuteAsync(parse, context, ct, async client =>
+        command.SetAction(async (parse, ct) =>
         {
-            var bytes = await ReadValueAsync(parse, value, file, ct).ConfigureAwait(false);
-            var result = await client.CompareAndSwapAsync(parse.GetValue(key)!, parse.GetValue(expected), bytes, ct).ConfigureAwait(false);
-            context.Out.WriteLine(Version(result.Version));
-            return ExitCodes.Ok;
-        }));
+            var bytes = await ReadValueAsync(context, parse, value, file, ct).ConfigureAwait(false);
+            return bytes is null ? ExitCodes.Error : await ExecuteAsync(parse, context, ct, async client =>
+            {
+                var result = await client.CompareAndSwapAsync(parse.GetValue(key)!, parse.GetValue(expected), bytes, ct).ConfigureAwait(false);
+                context.Out.WriteLine(Version(result.Version));
+                return ExitCodes.Ok;
+            }).ConfigureAwait(false);
+        });
         return command;
     }
 
@@ -289,10 +295,24 @@ public static class StorageCli
         }
     }
 
-    private static async Task<byte[]> ReadValueAsync(ParseResult parse, Argument<string?> value, Option<FileInfo?> file, CancellationToken ct) =>
-        parse.GetValue(file) is { } path
-            ? await File.ReadAllBytesAsync(path.FullName, ct).ConfigureAwait(false)
-            : Encoding.UTF8.GetBytes(parse.GetValue(value)!);
+    /// <summary>The value to write, read before connecting so that a bad --file fails fast; null (error printed) if unreadable.</summary>
+    private static async Task<byte[]?> ReadValueAsync(CliContext context, ParseResult parse, Argument<string?> value, Option<FileInfo?> file, CancellationToken ct)
+    {
+        if (parse.GetValue(file) is not { } path)
+        {
+            return Encoding.UTF8.GetBytes(parse.GetValue(value)!);
+        }
+
+        try
+        {
+            return await File.ReadAllBytesAsync(path.FullName, ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Fail(context, ExitCodes.Error, $"cannot read --file '{path.FullName}': {e.Message}");
+            return null;
+        }
+    }
 
     private static string Version(long version) => string.Create(CultureInfo.InvariantCulture, $"version {version}");
 

@@ -432,7 +432,14 @@ public sealed partial class StorageClient : IAsyncDisposable
             // Stopping a client that never connected, or whose gateways are gone, may fail; nothing to recover.
         }
 
-        host.Dispose();
+        if (host is IAsyncDisposable asyncDisposable)
+        {
+            await asyncDisposable.DisposeAsync().ConfigureAwait(false);
+        }
+        else
+        {
+            host.Dispose();
+        }
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Connected to {Target} in {Milliseconds:0} ms")]

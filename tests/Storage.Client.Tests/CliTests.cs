@@ -192,6 +192,7 @@ public sealed class CliTests
         var put = await fixture.RunCliRawAsync(new[] { "put", "cli/env", "from env" }, environment, throughTestCluster: true);
         var badKey = await fixture.RunCliRawAsync(new[] { "put", "", "x" }, environment, throughTestCluster: true);
         var badVersion = await fixture.RunCliRawAsync(new[] { "cas", "cli/env", "-1", "x" }, environment, throughTestCluster: true);
+        var missingFile = await fixture.RunCliRawAsync(new[] { "put", "cli/env", "--file", "/nonexistent/value.bin" }, environment, throughTestCluster: true);
 
         Assert.True(put.ExitCode == ExitCodes.Ok, put.ToString());
         Assert.Equal(VersionOf(put.Stdout.Trim()), (await fixture.Client.GetAsync("cli/env")).Version);
@@ -200,6 +201,8 @@ public sealed class CliTests
         Assert.Contains("key", badKey.Stderr, StringComparison.OrdinalIgnoreCase);
         Assert.Equal(ExitCodes.Error, badVersion.ExitCode);
         Assert.Equal("error: expected version must be 0 (absent) or positive, not -1", badVersion.Stderr.Trim());
+        Assert.Equal(ExitCodes.Error, missingFile.ExitCode);
+        Assert.StartsWith("error: cannot read --file '/nonexistent/value.bin': ", missingFile.Stderr, StringComparison.Ordinal);
     }
 
     [Fact]
