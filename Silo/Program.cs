@@ -3,7 +3,8 @@ using Orleans.Configuration;
 using Storage.Silo.Hosting;
 
 // The silo host: configuration (appsettings.json, environment, command line) -> options -> Orleans + probes.
-var builder = WebApplication.CreateBuilder(args);
+// Content root = the binaries folder, so appsettings.json is found whatever the working directory.
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 var options = builder.Configuration.GetSection("Storage").Get<StorageSiloOptions>() ?? new StorageSiloOptions();
 var errors = options.Validate();
 if (errors.Count > 0)

@@ -86,7 +86,10 @@ public sealed partial class StoreGrain : Grain, IStore
     public async Task<ClusterStatus> GetStatusAsync()
     {
         var map = await maps.GetAsync(refresh: true);
+        // One row per endpoint: its newest incarnation (a restarted silo leaves a dead row with the same address).
         var silos = membership.CurrentSnapshot.Members.Values
+            .GroupBy(m => SiloKeys.Of(m.SiloAddress))
+            .Select(g => g.OrderByDescending(m => m.SiloAddress.Generation).First())
             .OrderBy(m => SiloKeys.Of(m.SiloAddress), StringComparer.Ordinal)
             .Select(m =>
             {

@@ -38,6 +38,13 @@ public interface IShardReplicaGrain : IGrainWithStringKey
     [Alias("HandOff"), ResponseTimeout("00:00:10")]
     Task<bool> HandOffLeadership();
 
+    /// <summary>
+    /// Moves the replica back to the silo the shard map assigns it: hands off leadership if it leads, then
+    /// deactivates, so that the next message activates it there (its state is in PostgreSQL).
+    /// </summary>
+    [Alias("Relocate"), ResponseTimeout("00:00:10")]
+    Task Relocate();
+
     /// <summary>Hands leadership to another replica of the group; false if this replica is not the leader.</summary>
     [Alias("Transfer")]
     Task<bool> TransferLeadership(long targetReplica);

@@ -14,11 +14,13 @@ public sealed partial class ReplicaKeeper : ILifecycleParticipant<ISiloLifecycle
     private readonly ILocalSiloDetails local;
     private readonly IClusterMembershipService membership;
     private readonly ILogger<ReplicaKeeper> logger;
+    private readonly LocalReplicas localReplicas;
     private readonly CancellationTokenSource stopping = new();
     private Task? loop;
 
-    public ReplicaKeeper(IGrainFactory grains, ShardMapCache maps, ILocalSiloDetails local, IClusterMembershipService membership, ILogger<ReplicaKeeper> logger)
+    public ReplicaKeeper(IGrainFactory grains, ShardMapCache maps, ILocalSiloDetails local, IClusterMembershipService membership, LocalReplicas localReplicas, ILogger<ReplicaKeeper> logger)
     {
+        this.localReplicas = localReplicas;
         this.grains = grains;
         this.maps = maps;
         this.local = local;
@@ -78,6 +80,7 @@ public sealed partial class ReplicaKeeper : ILifecycleParticipant<ISiloLifecycle
             .Where(m => m.Status == SiloStatus.Active)
             .Select(m => SiloKeys.Of(m.SiloAddress))
             .ToHashSet();
+        TrackStability(alive);
         var touches = new List<Task>();
         foreach (var shard in map.Shards)
         {
@@ -91,7 +94,42 @@ public sealed partial class ReplicaKeeper : ILifecycleParticipant<ISiloLifecycle
         }
 
         await Task.WhenAll(touches).WaitAsync(TimeSpan.FromSeconds(10), ct);
+
+        // A replica standing in here while its own silo was away goes home once that silo is back, one
+        // per pass so that a returning silo does not cause a burst of elections.
+        foreach (var key in localReplicas.Keys)
+        {
+            var replica = ReplicaKey.Parse(key);
+            var home = map.FindShard(replica.Shard)?.Replicas.FirstOrDefault(r => r.ReplicaId == replica.Replica)?.SiloKey;
+            if (home is not null && home != me && alive.Contains(home) && stableSince.TryGetValue(home, out var since) && DateTime.UtcNow - since > HomeStableFor)
+            {
+                LogRelocating(key, home);
+                await grains.GetGrain<IShardReplicaGrain>(key).Relocate().WaitAsync(TimeSpan.FromSeconds(10), ct);
+                break;
+            }
+        }
     }
+
+    /// <summary>How long a silo must have been active before replicas move back to it.</summary>
+    public static TimeSpan HomeStableFor { get; set; } = TimeSpan.FromSeconds(5);
+
+    private readonly Dictionary<string, DateTime> stableSince = new();
+
+    private void TrackStability(HashSet<string> alive)
+    {
+        foreach (var silo in alive)
+        {
+            stableSince.TryAdd(silo, DateTime.UtcNow);
+        }
+
+        foreach (var gone in stableSince.Keys.Where(k => !alive.Contains(k)).ToList())
+        {
+            stableSince.Remove(gone);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Replica {Replica} is moving back to its silo {Home}")]
+    private partial void LogRelocating(string replica, string home);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Replica keeper pass failed: {Reason}")]
     private partial void LogKeepFailed(string reason);

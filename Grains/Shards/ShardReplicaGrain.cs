@@ -282,6 +282,22 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain
         return moved;
     }
 
+    public async Task Relocate()
+    {
+        if (stopped)
+        {
+            return;
+        }
+
+        if (node.Role == RaftRole.Leader)
+        {
+            await HandOffLeadership();
+        }
+
+        LogRelocating(keyText, siloKey);
+        Stop("relocating to its assigned silo");
+    }
+
     public Task<bool> TransferLeadership(long targetReplica)
     {
         EnsureRunning();
@@ -673,6 +689,9 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Replica {Replica} became leader in term {Term}")]
     private partial void LogBecameLeader(string replica, long term);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Replica {Replica} leaves silo {Silo} for the silo its shard map assigns")]
+    private partial void LogRelocating(string replica, string silo);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Replica {Replica} handed leadership to replica {Target}")]
     private partial void LogHandedOff(string replica, long target);
