@@ -1,4 +1,4 @@
-namespace Storage.Consistency.Tests;
+namespace Storage.Tests;
 
 /// <summary>
 /// Seeds for randomized tests: a fixed set (always the same coverage) plus fresh ones each run (new coverage).
