@@ -19,8 +19,8 @@ public static class StorageServerExtensions
     public static ISiloBuilder AddStorageServer(this ISiloBuilder builder, string connectionString, IConfiguration? configuration = null)
     {
         var services = builder.Services;
-        var replica = services.AddOptions<ShardReplicaOptions>().Validate(o => { o.Validate(); return true; });
-        var directory = services.AddOptions<DirectoryOptions>().Validate(o => { o.Validate(); return true; });
+        var replica = services.AddOptions<ShardReplicaOptions>().Validate(o => { o.Validate(); return true; }).ValidateOnStart();
+        var directory = services.AddOptions<DirectoryOptions>().Validate(o => { o.Validate(); return true; }).ValidateOnStart();
         var router = services.AddOptions<RouterOptions>();
         var limits = services.AddOptions<StoreLimitsOptions>();
         if (configuration is not null)

@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Storage.Silo.Hosting;
 
@@ -75,10 +76,39 @@ try
     await app.RunAsync();
     return 0;
 }
+catch (Exception e) when (e is OptionsValidationException or ArgumentException)
+{
+    Console.Error.WriteLine($"storage silo: invalid configuration: {e.Message}");
+    return 2;
+}
+catch (Exception e) when (Find<Storage.Persistence.DatabaseUnavailableException>(e) is { } db)
+{
+    // The message names host, port and database, never the password.
+    Console.Error.WriteLine($"storage silo: {db.Message}");
+    return 3;
+}
 finally
 {
     if (embedded is not null)
     {
         await embedded.DisposeAsync();
     }
+}
+
+static T? Find<T>(Exception? e) where T : Exception
+{
+    for (; e is not null; e = e.InnerException)
+    {
+        if (e is T match)
+        {
+            return match;
+        }
+
+        if (e is AggregateException { InnerExceptions.Count: > 0 } aggregate && Find<T>(aggregate.InnerExceptions[0]) is { } inner)
+        {
+            return inner;
+        }
+    }
+
+    return null;
 }
