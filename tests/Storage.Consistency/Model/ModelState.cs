@@ -67,6 +67,38 @@ internal sealed class ModelState : IEquatable<ModelState>
         return new ModelState(kept.ToArray());
     }
 
+    /// <summary>
+    /// Whether every future behaviour from <paramref name="other"/> is one from this state too: each of its
+    /// concrete states is covered by one of ours.
+    /// </summary>
+    public bool Subsumes(ModelState other)
+    {
+        if (Equals(other))
+        {
+            return true;
+        }
+
+        foreach (var t in other._states)
+        {
+            bool covered = false;
+            foreach (var s in _states)
+            {
+                if (s.Subsumes(t))
+                {
+                    covered = true;
+                    break;
+                }
+            }
+
+            if (!covered)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
     public bool Equals(ModelState? other) =>
         other is not null && (ReferenceEquals(this, other) || (_hash == other._hash && _states.AsSpan().SequenceEqual(other._states)));
 

@@ -7,11 +7,16 @@ namespace Storage.Consistency;
 /// <para>Exactness about versions: a write answered with version w fits only if w exceeds every version
 /// this key had before (<see cref="RegisterState.Low"/>); a Get must return exactly the current value and
 /// version; a CAS applies exactly when the current version equals the expected one. A write whose answer
-/// was lost leaves the version unknown (≥ a bound) until a later Get or CAS conflict reveals it.</para>
+/// was lost leaves the version unknown (≥ a bound) until a later Get or CAS conflict reveals it — and it
+/// cannot be a version some answered write of this history got: versions are log indexes, one write each.
+/// (Without that rule a lost write could pose as any other write for every CAS and read that only looks
+/// at versions, and a failing search would have to rule out each such impostor.)</para>
 /// <para>Optionally a "havoc" set: writes assumed to be able to take effect at any moment, any number of
 /// times (each as a write of its value with some fresh version, or a delete). The minimizer uses it to
 /// stand in for the operations it leaves out of a witness — a coarser, more permissive, cheaply searched
 /// over-approximation of those writes, so a witness rejected with it proves the full history wrong.</para>
+/// <para>Values that no Get in the searched operations returns are indistinguishable to the model, so
+/// they all become one "unread" value: fewer distinct states, more memo hits, exactly the same verdicts.</para>
 /// Not thread-safe (a scratch list is reused); one instance per search.
 /// </summary>
 internal sealed class RegisterModel
@@ -19,13 +24,19 @@ internal sealed class RegisterModel
     private readonly bool _monotonicAcrossDeletes;
     private readonly int[] _havocValues;
     private readonly bool _havocDelete;
+    private readonly HashSet<long> _takenVersions;
+    private readonly HashSet<int> _readValues;
     private readonly List<RegisterState> _scratch = [];
     private readonly List<RegisterState> _closure = [];
 
-    public RegisterModel(bool monotonicAcrossDeletes, IReadOnlyCollection<int>? havocValues = null, bool havocDelete = false)
+    /// <param name="ops">The operations to be searched: the versions their answered writes got are taken.</param>
+    public RegisterModel(IEnumerable<ModelOp> ops, bool monotonicAcrossDeletes, IReadOnlyCollection<int>? havocValues = null, bool havocDelete = false)
     {
+        var list = ops as IReadOnlyCollection<ModelOp> ?? ops.ToArray();
+        _takenVersions = list.Where(o => o.Known && o.ResultKind == ResultKind.Written).Select(o => o.Version).ToHashSet();
+        _readValues = list.Where(o => o.Known && o.Found).Select(o => o.ReadValueId).ToHashSet();
         _monotonicAcrossDeletes = monotonicAcrossDeletes;
-        _havocValues = havocValues?.Distinct().Order().ToArray() ?? [];
+        _havocValues = havocValues?.Select(Canonical).Distinct().Order().ToArray() ?? [];
         _havocDelete = havocDelete;
         Initial = Close(ModelState.Of(RegisterState.Initial));
     }
@@ -76,7 +87,7 @@ internal sealed class RegisterModel
             _closure.Add(s);
             foreach (int value in _havocValues)
             {
-                _closure.Add(new RegisterState(true, value, RegisterState.UnknownVersion, s.Low + 1));
+                _closure.Add(WrittenUnknown(value, s.Low + 1));
             }
 
             if (_havocDelete)
@@ -92,9 +103,13 @@ internal sealed class RegisterModel
 
     private RegisterState Deleted(RegisterState s) => new(false, -1, 0, _monotonicAcrossDeletes ? s.Low : 0);
 
-    private static RegisterState Written(int value, long version) => new(true, value, version, version);
+    private const int UnreadValue = -2;
 
-    private static RegisterState WrittenUnknown(int value, long low) => new(true, value, RegisterState.UnknownVersion, low);
+    private int Canonical(int valueId) => _readValues.Contains(valueId) ? valueId : UnreadValue;
+
+    private RegisterState Written(int value, long version) => new(true, Canonical(value), version, version);
+
+    private RegisterState WrittenUnknown(int value, long low) => new(true, Canonical(value), RegisterState.UnknownVersion, low);
 
     private void StepOne(RegisterState s, ModelOp op, List<RegisterState> next)
     {
@@ -119,7 +134,7 @@ internal sealed class RegisterModel
                 {
                     if (s.VersionUnknown)
                     {
-                        if (op.Version >= s.Low)
+                        if (CanBeUnknown(op.Version, s))
                         {
                             next.Add(Written(s.ValueId, op.Version));
                         }
@@ -157,7 +172,7 @@ internal sealed class RegisterModel
                 if (s.VersionUnknown)
                 {
                     // The unknown version must have been exactly the expected one; the new one exceeds it.
-                    if (op.Expected >= s.Low && op.Version > op.Expected)
+                    if (CanBeUnknown(op.Expected, s) && op.Version > op.Expected)
                     {
                         next.Add(Written(op.ValueId, op.Version));
                     }
@@ -178,7 +193,7 @@ internal sealed class RegisterModel
 
                 if (s.VersionUnknown)
                 {
-                    if (op.Version >= s.Low)
+                    if (CanBeUnknown(op.Version, s))
                     {
                         next.Add(Written(s.ValueId, op.Version));
                     }
@@ -213,7 +228,7 @@ internal sealed class RegisterModel
                 {
                     next.Add(s.Version == op.Expected ? WrittenUnknown(op.ValueId, s.Low + 1) : s);
                 }
-                else if (op.Expected >= s.Low)
+                else if (CanBeUnknown(op.Expected, s))
                 {
                     // The unknown version may or may not be the expected one: both futures stay possible.
                     next.Add(WrittenUnknown(op.ValueId, op.Expected + 1));
@@ -232,6 +247,9 @@ internal sealed class RegisterModel
                 break;
         }
     }
+
+    /// <summary>Whether the unknown version of <paramref name="s"/> can be <paramref name="version"/>.</summary>
+    private bool CanBeUnknown(long version, RegisterState s) => version >= s.Low && !_takenVersions.Contains(version);
 
     private static bool ExistedFits(ModelOp op, RegisterState s) => op.Existed is not { } existed || existed == s.Exists;
 }
