@@ -29,7 +29,7 @@ public static class LinearizabilityChecker
 
     // Steps the exact search gets before the relaxed check is tried, for keys with lost writes. Legal
     // histories almost always finish well within it.
-    private const long ExactFirstSlice = 200_000;
+    private const long ExactFirstSlice = 100_000;
 
     private static KeyCheckResult CheckKey(KeyHistory key, CheckerOptions options)
     {

@@ -21,7 +21,17 @@ internal sealed class ModelState : IEquatable<ModelState>
         }
 
         _hash = hash.ToHashCode();
+        long min = long.MaxValue;
+        foreach (var s in normalized)
+        {
+            min = Math.Min(min, s.Low);
+        }
+
+        MinLow = min;
     }
+
+    /// <summary>The smallest version bound among the possible states: later writes must exceed at least this.</summary>
+    public long MinLow { get; }
 
     public ReadOnlySpan<RegisterState> States => _states;
 

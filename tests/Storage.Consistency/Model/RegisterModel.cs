@@ -22,7 +22,7 @@ namespace Storage.Consistency;
 internal sealed class RegisterModel
 {
     private readonly bool _monotonicAcrossDeletes;
-    private readonly int[] _havocValues;
+    private readonly HashSet<int> _havocValues;
     private readonly bool _havocDelete;
     private readonly HashSet<long> _takenVersions;
     private readonly HashSet<int> _readValues;
@@ -36,15 +36,18 @@ internal sealed class RegisterModel
         _takenVersions = list.Where(o => o.Known && o.ResultKind == ResultKind.Written).Select(o => o.Version).ToHashSet();
         _readValues = list.Where(o => o.Known && o.Found).Select(o => o.ReadValueId).ToHashSet();
         _monotonicAcrossDeletes = monotonicAcrossDeletes;
-        _havocValues = havocValues?.Select(Canonical).Distinct().Order().ToArray() ?? [];
+        _havocValues = havocValues?.Select(Canonical).ToHashSet() ?? [];
         _havocDelete = havocDelete;
         Initial = Close(ModelState.Of(RegisterState.Initial));
     }
 
+    /// <summary>Whether a state's version bound can only grow from step to step (it drops to 0 on a delete otherwise).</summary>
+    public bool LowNeverDecreases => _monotonicAcrossDeletes;
+
     /// <summary>Every key starts absent, version 0.</summary>
     public ModelState Initial { get; }
 
-    private bool HasHavoc => _havocValues.Length > 0 || _havocDelete;
+    private bool HasHavoc => _havocValues.Count > 0 || _havocDelete;
 
     /// <summary>The states after <paramref name="op"/> takes effect in <paramref name="state"/>; null if it cannot.</summary>
     public ModelState? Step(ModelState state, ModelOp op)
@@ -73,7 +76,13 @@ internal sealed class RegisterModel
         return next is null ? null : Close(next);
     }
 
-    /// <summary>Adds the states reachable by havoc writes (one step suffices: the rest are subsumed).</summary>
+    /// <summary>
+    /// Adds the states reachable by havoc writes — one state stands for "some havoc value", refined to the
+    /// value a Get returns (see <see cref="AnyHavocValue"/>). Those from a state with bound L are subsumed by those from
+    /// any state with a smaller bound, so only the smallest bound in the set matters; and one havoc step
+    /// suffices (a havoc write after a havoc delete is a havoc write from the same bound — or from 0 when
+    /// deletes reset it —, a havoc delete after a havoc write an absent state with a higher bound).
+    /// </summary>
     private ModelState Close(ModelState state)
     {
         if (!HasHavoc)
@@ -81,23 +90,24 @@ internal sealed class RegisterModel
             return state;
         }
 
+        // When a delete resets the bound, a havoc delete followed by a havoc write reaches the lowest bound.
+        long low = _havocDelete && !_monotonicAcrossDeletes ? 0 : state.MinLow;
         _closure.Clear();
         foreach (var s in state.States)
         {
             _closure.Add(s);
-            foreach (int value in _havocValues)
-            {
-                _closure.Add(WrittenUnknown(value, s.Low + 1));
-            }
-
-            if (_havocDelete)
-            {
-                _closure.Add(Deleted(s));
-            }
         }
 
-        // A havoc write after a havoc delete is again a havoc write from a state with the same bound, and a
-        // havoc delete after a havoc write is an absent state with a higher bound — subsumed either way.
+        if (_havocValues.Count > 0)
+        {
+            _closure.Add(new RegisterState(true, AnyHavocValue, RegisterState.UnknownVersion, low + 1));
+        }
+
+        if (_havocDelete)
+        {
+            _closure.Add(new RegisterState(false, -1, 0, _monotonicAcrossDeletes ? low : 0));
+        }
+
         return ModelState.Of(_closure)!;
     }
 
@@ -105,7 +115,15 @@ internal sealed class RegisterModel
 
     private const int UnreadValue = -2;
 
-    private int Canonical(int valueId) => _readValues.Contains(valueId) ? valueId : UnreadValue;
+    /// <summary>
+    /// The value of a state reached by a havoc write: any of the havoc values (always with an unknown
+    /// version, since a havoc state is only ever created that way). A Get of one of them refines it.
+    /// One state instead of one per value keeps the state sets small.
+    /// </summary>
+    private const int AnyHavocValue = -3;
+
+    // Symbolic values (negative) stay as they are.
+    private int Canonical(int valueId) => valueId < 0 || _readValues.Contains(valueId) ? valueId : UnreadValue;
 
     private RegisterState Written(int value, long version) => new(true, Canonical(value), version, version);
 
@@ -130,13 +148,13 @@ internal sealed class RegisterModel
                         next.Add(s);
                     }
                 }
-                else if (s.Exists && s.ValueId == op.ReadValueId)
+                else if (s.Exists && (s.ValueId == op.ReadValueId || (s.ValueId == AnyHavocValue && _havocValues.Contains(op.ReadValueId))))
                 {
                     if (s.VersionUnknown)
                     {
                         if (CanBeUnknown(op.Version, s))
                         {
-                            next.Add(Written(s.ValueId, op.Version));
+                            next.Add(Written(op.ReadValueId, op.Version));
                         }
                     }
                     else if (op.Version == s.Version)

@@ -14,6 +14,8 @@ namespace Storage.Consistency;
 /// <list type="bullet">
 /// <item>An unanswered write is not linearized where it would change nothing (a CAS that cannot match,
 /// a delete of an absent key): leaving it for later loses nothing.</item>
+/// <item>A step that raises the key's version bound past what a pending answered operation tolerates is
+/// a dead end and not taken (see <see cref="LowLimits"/>): versions dictate the order of writes.</item>
 /// <item>Answered operations are tried before unanswered ones, so legal histories with lost writes find
 /// their linearization without first trying every subset of those writes.</item>
 /// <item>Unanswered operations carry no obligation (they always can go last), and a state that subsumes
@@ -54,6 +56,7 @@ internal static class WglSearch
         }
 
         var list = new EntryList(ops);
+        var limits = model.LowNeverDecreases ? new LowLimits(ops) : null;
         var known = new ulong[(answered + 63) / 64];
         var unknown = new ulong[(unanswered + 63) / 64];
         ulong knownHash = 0;
@@ -87,10 +90,13 @@ internal static class WglSearch
                 }
 
                 var next = model.Step(state, ops[op]);
-                if (next is null || (!ops[op].Known && state.Subsumes(next)))
+                if (next is null
+                    || (!ops[op].Known && state.Subsumes(next))
+                    || (limits is not null && next.MinLow > limits.MinPendingExcept(op)))
                 {
-                    // Cannot go now — or is an unanswered write that would change nothing now: skipping it
-                    // loses nothing, as it stays available for later (or never).
+                    // Cannot go now; or is an unanswered write that would change nothing now (skipping it
+                    // loses nothing: it stays available for later, or never); or would strand an answered
+                    // operation still pending (see LowLimits).
                     entry = list.Next[entry];
                     continue;
                 }
@@ -159,7 +165,9 @@ internal static class WglSearch
                 ulong bit = 1UL << (s & 63);
                 known[s >> 6] ^= bit;
                 knownHash ^= zobrist[s];
-                linearizedAnswered += (known[s >> 6] & bit) != 0 ? 1 : -1;
+                bool linearized = (known[s >> 6] & bit) != 0;
+                linearizedAnswered += linearized ? 1 : -1;
+                limits?.Mark(op, linearized);
             }
             else
             {
