@@ -2,15 +2,15 @@ using Xunit.Abstractions;
 
 namespace Storage.Consistency.Tests;
 
-/// <summary>Shorthand for hand-made single-key histories: Put/Get/... on key "k" with explicit times.</summary>
+/// <summary>
+/// Shorthand for hand-made single-key histories: Put/Get/... on key "k" with explicit times. Operations
+/// get ids 0, 1, 2, ... in the order they are added, which the tests use to name the offending ones.
+/// </summary>
 internal sealed class Hand
 {
     public const string K = "k";
 
     private readonly HistoryBuilder _builder = new();
-
-    /// <summary>Ids of the operations added so far, in order (the builder numbers them 0, 1, 2, ...).</summary>
-    public int Last => _builder.NextId - 1;
 
     public Hand Put(int client, string value, long invoke, long complete, long version, bool? existed = null)
     {

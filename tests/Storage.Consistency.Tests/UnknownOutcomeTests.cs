@@ -190,6 +190,31 @@ public class UnknownOutcomeTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Unanswered_reads_and_failed_writes_are_ignored()
+    {
+        var history = new HistoryBuilder()
+            .Ok(1, Operation.Put("k", "a"), 0, 1, OperationResult.Written(1))
+            .Unknown(2, Operation.Get("k"), 2, 3)
+            .Failed(3, Operation.Cas("k", 1, "b"), 4, 5)
+            .Ok(2, Operation.Get("k"), 6, 7, OperationResult.ReadValue("a", 1))
+            .Build();
+        var result = LinearizabilityChecker.Check(history);
+        Assert.True(result.IsLinearizable, result.Render());
+        Assert.Equal(2, result["k"].CheckedOperationCount);
+    }
+
+    [Fact]
+    public void A_failed_write_is_never_applied()
+    {
+        var h = new Hand()
+            .Put(1, "a", 0, 1, version: 1)
+            .PutFailed(2, "b", 2, 3)
+            .Get(3, 4, 5, "b", 2);
+        var w = AssertIllegal(h);
+        Assert.True(w.Mentions(2), w.Render());
+    }
+
+    [Fact]
     public void Operations_never_completed_in_a_recorder_count_as_unknown()
     {
         var recorder = new HistoryRecorder();

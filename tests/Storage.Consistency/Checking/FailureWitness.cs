@@ -8,7 +8,9 @@ namespace Storage.Consistency;
 /// linearizable, then shrunk greedily: reads are dropped and writes moved to <see cref="PossiblyApplied"/>
 /// while the rest stays non-linearizable. Every step only weakens the history (a dropped read constrains
 /// nothing; a write in <see cref="PossiblyApplied"/> is assumed able to take effect at any moment, any
-/// number of times), so the witness alone proves the full history wrong — nothing left out could fix it.</para>
+/// number of times), so the witness alone proves the full history wrong — nothing left out could fix it.
+/// Lost writes start out in <see cref="PossiblyApplied"/> when the history fails that way too (it is
+/// much cheaper to search).</para>
 /// </summary>
 public sealed class FailureWitness
 {

@@ -14,8 +14,10 @@ public sealed class KeyCheckResult
         long steps,
         TimeSpan elapsed,
         FailureWitness? witness,
-        TimeSpan minimizeElapsed)
+        TimeSpan minimizeElapsed,
+        string? note)
     {
+        Note = note;
         Key = key;
         Outcome = outcome;
         OperationCount = operationCount;
@@ -45,6 +47,9 @@ public sealed class KeyCheckResult
     /// <summary>Time spent shrinking the witness.</summary>
     public TimeSpan MinimizeElapsed { get; }
 
+    /// <summary>How the verdict was reached, when not by the plain exact search.</summary>
+    public string? Note { get; }
+
     /// <summary>For <see cref="CheckOutcome.Illegal"/>: the explanation.</summary>
     public FailureWitness? Witness { get; }
 
@@ -65,6 +70,11 @@ public sealed class KeyCheckResult
             default:
                 sb.Append($"key \"{Key}\": NOT LINEARIZABLE ({stats}").Append(string.Create(
                     CultureInfo.InvariantCulture, $"; minimized in {MinimizeElapsed.TotalMilliseconds:F1} ms)")).AppendLine();
+                if (Note is not null)
+                {
+                    sb.Append("  ").AppendLine(Note);
+                }
+
                 if (Witness is not null)
                 {
                     sb.Append(Witness.Render("  "));

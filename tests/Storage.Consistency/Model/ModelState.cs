@@ -21,7 +21,17 @@ internal sealed class ModelState : IEquatable<ModelState>
         }
 
         _hash = hash.ToHashCode();
+        long min = long.MaxValue;
+        foreach (var s in normalized)
+        {
+            min = Math.Min(min, s.Low);
+        }
+
+        MinLow = min;
     }
+
+    /// <summary>The smallest version bound among the possible states: later writes must exceed at least this.</summary>
+    public long MinLow { get; }
 
     public ReadOnlySpan<RegisterState> States => _states;
 
@@ -65,6 +75,38 @@ internal sealed class ModelState : IEquatable<ModelState>
         }
 
         return new ModelState(kept.ToArray());
+    }
+
+    /// <summary>
+    /// Whether every future behaviour from <paramref name="other"/> is one from this state too: each of its
+    /// concrete states is covered by one of ours.
+    /// </summary>
+    public bool Subsumes(ModelState other)
+    {
+        if (Equals(other))
+        {
+            return true;
+        }
+
+        foreach (var t in other._states)
+        {
+            bool covered = false;
+            foreach (var s in _states)
+            {
+                if (s.Subsumes(t))
+                {
+                    covered = true;
+                    break;
+                }
+            }
+
+            if (!covered)
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     public bool Equals(ModelState? other) =>

@@ -20,9 +20,10 @@ internal readonly record struct RegisterState(bool Exists, int ValueId, long Ver
 
     /// <summary>
     /// Whether every future behaviour of <paramref name="other"/> is also one of this state — then a set of
-    /// possible states may drop <paramref name="other"/> without changing which histories it accepts.
-    /// An unknown version ≥ L covers an exact version v ≥ L (and an unknown one with a higher bound) of
-    /// the same value; an absent state covers an absent one with a higher bound.
+    /// possible states may drop <paramref name="other"/>, and the search may prune a configuration with it,
+    /// without changing which histories are accepted. An absent state covers an absent one with a higher
+    /// bound; an unknown version ≥ L covers an unknown one ≥ L' ≥ L of the same value. (Not an exact
+    /// version v ≥ L: v may be the version of an answered write, which an unknown one can never be.)
     /// </summary>
     public bool Subsumes(RegisterState other)
     {
@@ -36,12 +37,7 @@ internal readonly record struct RegisterState(bool Exists, int ValueId, long Ver
             return Low <= other.Low;
         }
 
-        if (ValueId != other.ValueId || !VersionUnknown)
-        {
-            return this == other;
-        }
-
-        return other.VersionUnknown ? Low <= other.Low : other.Version >= Low && other.Low >= Low;
+        return VersionUnknown && other.VersionUnknown && ValueId == other.ValueId ? Low <= other.Low : this == other;
     }
 
     public int CompareTo(RegisterState other)

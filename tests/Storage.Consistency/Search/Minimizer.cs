@@ -5,17 +5,17 @@ namespace Storage.Consistency;
 /// the original (anything linearizable before stays linearizable), so a candidate that still fails proves
 /// the original fails.
 /// <list type="number">
+/// <item>Lost writes: if the history still fails with every unanswered write turned into a "havoc" write
+/// (may take effect at any moment, any number of times — see <see cref="RegisterModel"/>), start from that:
+/// it is a weakening, and far cheaper to search than lost writes taken one by one.</item>
 /// <item>Shortest failing prefix: cut the history right after the k-th completion, for the smallest k that
 /// fails (binary search — failing is monotone in k). Operations invoked after the cut go; those in flight
 /// at the cut keep only their invocation (a write) or go (a read): that is exactly the history as it stood
 /// at that moment.</item>
 /// <item>Greedy weakening, in halving chunks (delta-debugging style) down to single operations: drop
-/// reads; turn writes into "havoc" writes that may take effect at any moment, any number of times. A
-/// weakening is kept when the result still fails. Weakening only adds linearizations, so one final pass
-/// over single operations leaves a witness from which nothing more can be weakened.</item>
+/// reads; turn writes into havoc writes. A weakening is kept when the result still fails. Weakening only
+/// adds linearizations, so after the final pass over single operations nothing more can be weakened.</item>
 /// </list>
-/// Havoc writes are not searched as operations (that would be exponential in their number) but folded into
-/// the model's state — see <see cref="RegisterModel"/>.
 /// </summary>
 internal sealed class Minimizer
 {
@@ -38,15 +38,33 @@ internal sealed class Minimizer
         Havoc,
     }
 
-    /// <summary>A witness for <paramref name="ops"/>, which the full search found not linearizable.</summary>
+    /// <summary>A witness for <paramref name="ops"/>, which the checker found not linearizable.</summary>
     public static FailureWitness Minimize(IReadOnlyList<ModelOp> ops, CheckerOptions options) => new Minimizer(ops, options).Run();
+
+    /// <summary>
+    /// The check with every unanswered write as a havoc write: a weakening of <paramref name="ops"/>, so
+    /// Illegal here means Illegal for the original. Decides quickly where the exact search drowns in the
+    /// ways lost writes could have interleaved.
+    /// </summary>
+    public static SearchOutcome CheckRelaxed(IReadOnlyList<ModelOp> ops, bool monotonicAcrossDeletes, SearchBudget budget)
+    {
+        var forms = ops.Select(o => o.Known ? Form.Full : Form.Havoc).ToArray();
+        return Search(ops, forms, monotonicAcrossDeletes, budget);
+    }
 
     private FailureWitness Run()
     {
         var completions = _ops.Where(o => o.Known).OrderBy(o => o.Return).ThenBy(o => o.Record.Id).ToArray();
-        if (completions.Length == 0 || !Fails(Prefix(completions, completions.Length), []))
+        if (completions.Length == 0)
         {
-            // Cannot happen for a history the search rejected, unless the budget ran out: report it whole.
+            return Unminimized();
+        }
+
+        bool relaxLost = _ops.Any(o => !o.Known) && Fails(_ops, _ops.Select(o => o.Known ? Form.Full : Form.Havoc).ToArray());
+        var (prefix, forms) = Prefix(completions, completions.Length, relaxLost);
+        if (!Fails(prefix, forms))
+        {
+            // Cannot happen for a history the checker rejected, unless the budget ran out: report it whole.
             return Unminimized();
         }
 
@@ -54,7 +72,8 @@ internal sealed class Minimizer
         while (lo < hi && !_budgetRanOut)
         {
             int mid = lo + ((hi - lo) / 2);
-            if (Fails(Prefix(completions, mid), []))
+            var (p, f) = Prefix(completions, mid, relaxLost);
+            if (Fails(p, f))
             {
                 hi = mid;
             }
@@ -65,8 +84,7 @@ internal sealed class Minimizer
         }
 
         var failing = completions[hi - 1];
-        var prefix = Prefix(completions, hi);
-        var forms = new Form[prefix.Count];
+        (prefix, forms) = Prefix(completions, hi, relaxLost);
         Shrink(prefix, forms);
 
         var kept = new List<WitnessOperation>();
@@ -124,11 +142,12 @@ internal sealed class Minimizer
     }
 
     /// <summary>The history as it stood right after the <paramref name="k"/>-th completion.</summary>
-    private List<ModelOp> Prefix(ModelOp[] completions, int k)
+    private (List<ModelOp> Ops, Form[] Forms) Prefix(ModelOp[] completions, int k, bool relaxLost)
     {
         long cut = completions[k - 1].Return;
         var done = new HashSet<ModelOp>(completions.Take(k), ReferenceEqualityComparer.Instance);
         var prefix = new List<ModelOp>();
+        var forms = new List<Form>();
         foreach (var op in _ops)
         {
             if (op.Invoke > cut)
@@ -139,47 +158,53 @@ internal sealed class Minimizer
             if (done.Contains(op))
             {
                 prefix.Add(op);
+                forms.Add(Form.Full);
             }
             else if (op.Kind != OperationKind.Get && !op.IsReadOnly)
             {
                 // In flight at the cut: it may have taken effect already; its answer came later, if at all.
                 prefix.Add(op.Known ? op.AsUnknown() : op);
+                forms.Add(relaxLost ? Form.Havoc : Form.Full);
             }
         }
 
-        return prefix;
+        return (prefix, forms.ToArray());
     }
 
-    private bool Fails(List<ModelOp> prefix, Form[] forms)
+    private bool Fails(IReadOnlyList<ModelOp> ops, Form[] forms)
     {
-        var core = new List<ModelOp>(prefix.Count);
-        var havocValues = new List<int>();
-        bool havocDelete = false;
-        for (int i = 0; i < prefix.Count; i++)
-        {
-            var form = i < forms.Length ? forms[i] : Form.Full;
-            switch (form)
-            {
-                case Form.Full:
-                    core.Add(prefix[i]);
-                    break;
-                case Form.Havoc when prefix[i].Kind == OperationKind.Delete:
-                    havocDelete = true;
-                    break;
-                case Form.Havoc:
-                    // A CAS as havoc is a plain write of its value: more permissive than the CAS itself.
-                    havocValues.Add(prefix[i].ValueId);
-                    break;
-            }
-        }
-
-        var outcome = WglSearch.Run(core, new RegisterModel(_monotonicAcrossDeletes, havocValues, havocDelete), _budget);
+        var outcome = Search(ops, forms, _monotonicAcrossDeletes, _budget);
         if (outcome == SearchOutcome.BudgetExceeded)
         {
             _budgetRanOut = true;
         }
 
         return outcome == SearchOutcome.Illegal;
+    }
+
+    private static SearchOutcome Search(IReadOnlyList<ModelOp> ops, Form[] forms, bool monotonicAcrossDeletes, SearchBudget budget)
+    {
+        var core = new List<ModelOp>(ops.Count);
+        var havocValues = new List<int>();
+        bool havocDelete = false;
+        for (int i = 0; i < ops.Count; i++)
+        {
+            switch (forms[i])
+            {
+                case Form.Full:
+                    core.Add(ops[i]);
+                    break;
+                case Form.Havoc when ops[i].Kind == OperationKind.Delete:
+                    havocDelete = true;
+                    break;
+                case Form.Havoc:
+                    // A CAS as havoc is a plain write of its value: more permissive than the CAS itself.
+                    havocValues.Add(ops[i].ValueId);
+                    break;
+            }
+        }
+
+        return WglSearch.Run(core, new RegisterModel(core, monotonicAcrossDeletes, havocValues, havocDelete), budget);
     }
 
     private FailureWitness Unminimized() => new(
