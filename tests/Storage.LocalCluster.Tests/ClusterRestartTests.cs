@@ -36,6 +36,12 @@ public sealed class ClusterRestartTests
             written.Remove("kept/0");
             Assert.True(File.Exists(first.StateFile), "the launcher records its processes while it runs");
 
+            // A paused (SIGSTOP) silo answers nothing, not even its probe; resumed (SIGCONT) it is ready again.
+            first.PauseSilo(2);
+            Assert.False(await AnswersReadyAsync(first.Silo(2)), "a paused silo answered its probe");
+            first.ResumeSilo(2);
+            Assert.True(await WaitReadyAsync(first.Silo(2), TimeSpan.FromSeconds(15)), "a resumed silo did not answer its probe again");
+
             await first.StopAsync();
 
             // Nothing is left running: no silo process, no PostgreSQL on the data folder, every port free again.
@@ -65,6 +71,36 @@ public sealed class ClusterRestartTests
         Assert.False((await again.GetAsync("kept/0")).Found, "a delete must survive the restart too");
         var next = await again.PutAsync("kept/1", Encoding.UTF8.GetBytes("next"), new WriteId(Guid.NewGuid(), 1));
         Assert.True(next.Version > written["kept/1"], $"version went from {written["kept/1"]} to {next.Version}");
+    }
+
+    private static async Task<bool> AnswersReadyAsync(LocalSilo silo)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        try
+        {
+            using var response = await http.GetAsync(silo.ReadyUrl);
+            return response.IsSuccessStatusCode;
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        {
+            return false;
+        }
+    }
+
+    private static async Task<bool> WaitReadyAsync(LocalSilo silo, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (await AnswersReadyAsync(silo))
+            {
+                return true;
+            }
+
+            await Task.Delay(200);
+        }
+
+        return false;
     }
 
     private static bool IsZombie(int pid)

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using Xunit;
@@ -53,36 +52,9 @@ public sealed class LauncherProgramTests
 
     private async Task<(int ExitCode, string Stdout, string Stderr, TimeSpan Elapsed)> RunLauncherAsync(params string[] args)
     {
-        var dll = Path.Combine(AppContext.BaseDirectory, "Storage.LocalCluster.dll");
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(dll);
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        var clock = Stopwatch.StartNew();
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(90));
-        try
-        {
-            await process.WaitForExitAsync(limit.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
-
-        var result = (process.ExitCode, await stdout, await stderr, clock.Elapsed);
-        _output.WriteLine($"exit {result.ExitCode} after {result.Elapsed.TotalSeconds:0.0} s\nstdout:\n{result.Item2}\nstderr:\n{result.Item3}");
-        return result;
+        using var launcher = LauncherProcess.Start(args);
+        var exitCode = await launcher.WaitForExitAsync(TimeSpan.FromSeconds(90));
+        _output.WriteLine($"exit {exitCode} after {launcher.Elapsed.TotalSeconds:0.0} s\n{launcher}");
+        return (exitCode, launcher.Stdout, launcher.Stderr, launcher.Elapsed);
     }
 }

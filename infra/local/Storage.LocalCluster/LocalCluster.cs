@@ -36,6 +36,7 @@ public sealed partial class LocalCluster : IAsyncDisposable
     private EmbeddedPostgres? _postgres;
     private IHost? _client;
     private Task? _stopping;
+    private bool _startedAnything;
 
     private LocalCluster(LocalClusterOptions options, string dataDirectory, string siloDirectory, string dotnet, LauncherLock launcherLock, ILogger logger)
     {
@@ -321,6 +322,7 @@ public sealed partial class LocalCluster : IAsyncDisposable
             }
 
             ConnectionString = _postgres.ConnectionString;
+            _startedAnything = true;
         }
 
         WriteState();
@@ -348,6 +350,7 @@ public sealed partial class LocalCluster : IAsyncDisposable
         silo.Pid = process.Id;
         silo.Starts++;
         silo.IsPaused = false;
+        _startedAnything = true;
         WriteState();
         LogSiloStarted(silo.Name, silo.Pid, silo.SiloPort, silo.GatewayPort, silo.HttpPort);
     }
@@ -510,7 +513,10 @@ public sealed partial class LocalCluster : IAsyncDisposable
             _lock.Dispose();
         }
 
-        LogStopped();
+        if (_startedAnything)
+        {
+            LogStopped();
+        }
     }
 
     /// <summary>Stops processes that a previous launcher on this data folder started and did not stop (it was killed).</summary>
