@@ -11,6 +11,7 @@ namespace Storage.LocalCluster.Tests;
 /// </summary>
 public sealed class LauncherLifecycleTests
 {
+    private const int Silos = 2;
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(150);
     private readonly ITestOutputHelper _output;
 
@@ -20,8 +21,13 @@ public sealed class LauncherLifecycleTests
     public async Task AKilledLauncherLeavesNoSiloAndTheNextStartCleansUpAndStopsOnSigterm()
     {
         using var temp = new TempDirectory("lc-life");
-        var basePort = TestClusters.FreeBasePort();
-        string[] args = ["--data-dir", temp.Path, "--base-port", basePort.ToString(CultureInfo.InvariantCulture), "--postgres-port", "0", "--setting", "Storage:Directory:InitialShards=2"];
+        // Two silos and two shards: this is about processes, not replication, and each start costs CPU time.
+        var basePort = TestClusters.FreeBasePort(Silos);
+        string[] args =
+        [
+            "--silos", Silos.ToString(CultureInfo.InvariantCulture), "--data-dir", temp.Path, "--base-port", basePort.ToString(CultureInfo.InvariantCulture),
+            "--postgres-port", "0", "--setting", "Storage:Directory:InitialShards=2",
+        ];
         var stateFile = Path.Combine(temp.Path, "local-cluster.json");
 
         // 1. Start, then kill -9 the launcher: no cleanup code of it runs.
@@ -31,7 +37,7 @@ public sealed class LauncherLifecycleTests
         {
             Assert.True(await first.WaitForOutputAsync("Press Ctrl-C", StartTimeout), $"the first launcher did not start:\n{first}");
             (firstSilos, postmaster) = ReadState(stateFile);
-            Assert.Equal(3, firstSilos.Length);
+            Assert.Equal(Silos, firstSilos.Length);
             first.Kill();
             _output.WriteLine($"killed launcher {first.Pid}; its silos were {string.Join(", ", firstSilos)}, PostgreSQL {postmaster}");
         }
@@ -57,7 +63,7 @@ public sealed class LauncherLifecycleTests
         Assert.True(await WaitGoneAsync([.. secondSilos, secondPostmaster], TimeSpan.FromSeconds(5)), "processes outlived the stopped launcher");
         Assert.False(File.Exists(stateFile), "a clean stop leaves no state behind");
         Assert.All(
-            Enumerable.Range(0, 3).SelectMany(i => new[] { basePort + i, basePort + 100 + i, basePort + 200 + i }),
+            Enumerable.Range(0, Silos).SelectMany(i => new[] { basePort + i, basePort + 100 + i, basePort + 200 + i }),
             port => Assert.True(TestClusters.IsFree(port), $"port {port} still taken"));
     }
 

@@ -296,7 +296,7 @@ public sealed partial class LocalCluster : IAsyncDisposable
         {
             throw new LocalClusterException(
                 $"Cannot start: {string.Join(", ", taken)} {(taken.Count == 1 ? "is" : "are")} already in use on this machine. "
-                + "Stop whatever uses them (perhaps another local cluster), or choose other ports with --base-port (or --silo-port, --gateway-port, --http-port).");
+                + $"Stop whatever uses {(taken.Count == 1 ? "it" : "them")} (perhaps another local cluster), or choose other ports with --base-port (or --silo-port, --gateway-port, --http-port).");
         }
 
         if (Options.ConnectionString is null)
