@@ -15,7 +15,7 @@ if ! command -v dotnet >/dev/null 2>&1; then
 fi
 
 echo "Building the local cluster launcher and the storage CLI (Release)..."
-dotnet build "$repo/infra/local/local-cluster.slnf" -c Release -nologo -v:q -clp:NoSummary
+dotnet build "$repo/infra/local/local-cluster.slnf" -c Release -nologo -v:q
 
 # exec: the launcher itself receives Ctrl-C/SIGTERM (no shell in between to swallow or delay them).
 exec dotnet "$repo/infra/local/Storage.LocalCluster/bin/Release/net10.0/Storage.LocalCluster.dll" "$@"

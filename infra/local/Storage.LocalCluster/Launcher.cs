@@ -44,15 +44,16 @@ internal static class Launcher
         {
             cluster = await LocalCluster.StartAsync(options, logger, stop.Token);
         }
+        catch (Exception) when (stop.IsCancellationRequested)
+        {
+            // Whatever the start was doing failed because of the stop (a terminal's Ctrl-C also reaches the silos).
+            await Console.Error.WriteLineAsync("local cluster: interrupted while starting; everything it had started is stopped.");
+            return 130;
+        }
         catch (LocalClusterException e)
         {
             await Console.Error.WriteLineAsync($"local cluster: {e.Message}");
             return 1;
-        }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested)
-        {
-            await Console.Error.WriteLineAsync("local cluster: interrupted while starting; everything it had started is stopped.");
-            return 130;
         }
 
         await using (cluster)

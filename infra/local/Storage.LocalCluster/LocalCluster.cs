@@ -36,6 +36,7 @@ public sealed partial class LocalCluster : IAsyncDisposable
     private EmbeddedPostgres? _postgres;
     private IHost? _client;
     private Task? _stopping;
+    private bool _startedAnything;
 
     private LocalCluster(LocalClusterOptions options, string dataDirectory, string siloDirectory, string dotnet, LauncherLock launcherLock, ILogger logger)
     {
@@ -295,7 +296,7 @@ public sealed partial class LocalCluster : IAsyncDisposable
         {
             throw new LocalClusterException(
                 $"Cannot start: {string.Join(", ", taken)} {(taken.Count == 1 ? "is" : "are")} already in use on this machine. "
-                + "Stop whatever uses them (perhaps another local cluster), or choose other ports with --base-port (or --silo-port, --gateway-port, --http-port).");
+                + $"Stop whatever uses {(taken.Count == 1 ? "it" : "them")} (perhaps another local cluster), or choose other ports with --base-port (or --silo-port, --gateway-port, --http-port).");
         }
 
         if (Options.ConnectionString is null)
@@ -321,6 +322,7 @@ public sealed partial class LocalCluster : IAsyncDisposable
             }
 
             ConnectionString = _postgres.ConnectionString;
+            _startedAnything = true;
         }
 
         WriteState();
@@ -342,12 +344,13 @@ public sealed partial class LocalCluster : IAsyncDisposable
     {
         var started = DateTime.Now.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
         await File.AppendAllTextAsync(silo.LogFile, $"===== {started} local cluster: starting {silo.Name} ({silo.Region}/{silo.Zone}), start #{silo.Starts + 1} =====\n").ConfigureAwait(false);
-        var process = await _spawner.StartAsync(_dotnet, [Path.Combine(_siloDirectory, SiloAssembly)], silo.LogFile, _siloDirectory, SiloEnvironment(silo)).ConfigureAwait(false);
+        var process = await _spawner.StartAsync(_dotnet, SiloArguments(), silo.LogFile, _siloDirectory, SiloEnvironment(silo)).ConfigureAwait(false);
         silo.Process?.Dispose();
         silo.Process = process;
         silo.Pid = process.Id;
         silo.Starts++;
         silo.IsPaused = false;
+        _startedAnything = true;
         WriteState();
         LogSiloStarted(silo.Name, silo.Pid, silo.SiloPort, silo.GatewayPort, silo.HttpPort);
     }
@@ -369,22 +372,34 @@ public sealed partial class LocalCluster : IAsyncDisposable
             ["Storage__HttpPort"] = Port(silo.HttpPort),
             // The first shard map waits for ReplicationFactor active silos: with fewer silos it would never appear.
             ["Storage__Directory__ReplicationFactor"] = Port(Math.Min(3, Options.Silos)),
-            // One line per entry with a timestamp: logs read as a timeline and grep well.
-            ["Logging__Console__FormatterName"] = "simple",
-            ["Logging__Console__FormatterOptions__SingleLine"] = "true",
-            ["Logging__Console__FormatterOptions__TimestampFormat"] = "yyyy-MM-dd HH:mm:ss.fff ",
-            ["Logging__Console__FormatterOptions__ColorBehavior"] = "Disabled",
-            ["Logging__LogLevel__Microsoft.AspNetCore"] = "Warning",
             // The silo sets its own URLs; an inherited one would only confuse.
             ["ASPNETCORE_URLS"] = null,
             ["ASPNETCORE_HTTP_PORTS"] = null,
         };
-        foreach (var (key, value) in Options.Settings)
-        {
-            env[key.Replace(":", "__", StringComparison.Ordinal)] = value;
-        }
-
         return env;
+    }
+
+    /// <summary>
+    /// Logging defaults, then <see cref="LocalClusterOptions.Settings"/>, as silo command-line configuration
+    /// (<c>--Key=Value</c>, which wins over the environment, later over earlier). Not environment variables: keys such
+    /// as Logging:LogLevel:Microsoft.AspNetCore are not shell identifiers, and /bin/sh drops those from the environment.
+    /// </summary>
+    private List<string> SiloArguments()
+    {
+        var settings = new List<KeyValuePair<string, string>>
+        {
+            // One line per entry with a timestamp: logs read as a timeline and grep well.
+            new("Logging:Console:FormatterName", "simple"),
+            new("Logging:Console:FormatterOptions:SingleLine", "true"),
+            new("Logging:Console:FormatterOptions:TimestampFormat", "yyyy-MM-dd HH:mm:ss.fff "),
+            new("Logging:Console:FormatterOptions:ColorBehavior", "Disabled"),
+            // Per-request and per-retry chatter, kept out unless asked for (e.g. --setting Logging:LogLevel:Npgsql=Information).
+            new("Logging:LogLevel:Microsoft.AspNetCore", "Warning"),
+            new("Logging:LogLevel:Npgsql", "Warning"),
+            new("Logging:LogLevel:Polly", "Warning"),
+        };
+        settings.AddRange(Options.Settings);
+        return [Path.Combine(_siloDirectory, SiloAssembly), .. settings.Select(s => $"--{s.Key}={s.Value}")];
     }
 
     private async Task WaitReadyAsync(LocalSilo silo, DateTime deadline, CancellationToken ct)
@@ -498,7 +513,10 @@ public sealed partial class LocalCluster : IAsyncDisposable
             _lock.Dispose();
         }
 
-        LogStopped();
+        if (_startedAnything)
+        {
+            LogStopped();
+        }
     }
 
     /// <summary>Stops processes that a previous launcher on this data folder started and did not stop (it was killed).</summary>

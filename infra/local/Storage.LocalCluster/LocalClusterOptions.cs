@@ -56,7 +56,7 @@ public sealed class LocalClusterOptions
     /// <summary>How long a silo gets to stop after SIGTERM before it is killed (the silo host itself allows 25 s).</summary>
     public TimeSpan StopTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>Extra configuration for every silo, e.g. <c>Storage:Directory:InitialShards = 4</c> (passed as environment variables).</summary>
+    /// <summary>Extra configuration for every silo, e.g. <c>Storage:Directory:InitialShards = 4</c> (passed on its command line, <c>--Key=Value</c>).</summary>
     public IDictionary<string, string> Settings { get; init; } = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>Sets all three port bases from one number: silo ports at P, gateways at P+100, probes at P+200.</summary>
