@@ -45,6 +45,14 @@ public interface IShardReplicaGrain : IGrainWithStringKey
     [Alias("Relocate"), ResponseTimeout("00:00:10")]
     Task Relocate();
 
+    /// <summary>
+    /// Leader balancing: if this replica leads but <paramref name="preferredReplica"/> (the shard map's
+    /// preferred leader, spread evenly over silos) is a caught-up voter, hands leadership to it. True if a
+    /// transfer started.
+    /// </summary>
+    [Alias("PreferLeader")]
+    Task<bool> PreferLeader(long preferredReplica);
+
     /// <summary>Hands leadership to another replica of the group; false if this replica is not the leader.</summary>
     [Alias("Transfer")]
     Task<bool> TransferLeadership(long targetReplica);

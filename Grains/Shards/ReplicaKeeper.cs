@@ -97,7 +97,8 @@ public sealed partial class ReplicaKeeper : ILifecycleParticipant<ISiloLifecycle
 
         // A replica standing in here while its own silo was away goes home once that silo is back, one
         // per pass so that a returning silo does not cause a burst of elections.
-        foreach (var key in localReplicas.Keys)
+        var here = localReplicas.Keys;
+        foreach (var key in here)
         {
             var replica = ReplicaKey.Parse(key);
             var home = map.FindShard(replica.Shard)?.Replicas.FirstOrDefault(r => r.ReplicaId == replica.Replica)?.SiloKey;
@@ -105,7 +106,21 @@ public sealed partial class ReplicaKeeper : ILifecycleParticipant<ISiloLifecycle
             {
                 LogRelocating(key, home);
                 await grains.GetGrain<IShardReplicaGrain>(key).Relocate().WaitAsync(TimeSpan.FromSeconds(10), ct);
-                break;
+                return;
+            }
+        }
+
+        // Leader balancing: a local leader that is not its shard's preferred leader (the map spreads those
+        // evenly over silos) hands over to it once it is caught up; one transfer per pass.
+        foreach (var key in here)
+        {
+            var replica = ReplicaKey.Parse(key);
+            var preferred = map.FindShard(replica.Shard)?.Replicas.FirstOrDefault();
+            if (preferred is not null && preferred.ReplicaId != replica.Replica && alive.Contains(preferred.SiloKey)
+                && await grains.GetGrain<IShardReplicaGrain>(key).PreferLeader(preferred.ReplicaId).WaitAsync(TimeSpan.FromSeconds(5), ct))
+            {
+                LogBalancing(key, preferred.ReplicaId);
+                return;
             }
         }
     }
@@ -127,6 +142,9 @@ public sealed partial class ReplicaKeeper : ILifecycleParticipant<ISiloLifecycle
             stableSince.Remove(gone);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Leader {Replica} hands over to its shard's preferred leader {Preferred}")]
+    private partial void LogBalancing(string replica, long preferred);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Replica {Replica} is moving back to its silo {Home}")]
     private partial void LogRelocating(string replica, string home);

@@ -282,6 +282,24 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain
         return moved;
     }
 
+    public Task<bool> PreferLeader(long preferredReplica)
+    {
+        if (stopped || node.Role != RaftRole.Leader || preferredReplica == key.Replica || !node.Conf.IsVoter(preferredReplica))
+        {
+            return Task.FromResult(false);
+        }
+
+        var status = node.Status();
+        if (!status.Progress.TryGetValue(preferredReplica, out var progress) || progress.Match != status.LastIndex || !progress.RecentActive)
+        {
+            return Task.FromResult(false);
+        }
+
+        var started = node.TransferLeadership(preferredReplica);
+        Pump();
+        return Task.FromResult(started);
+    }
+
     public async Task Relocate()
     {
         if (stopped)
