@@ -119,6 +119,8 @@ public sealed class SiloCrashTests
             foreach (var group in book.Errors.Concat(readFailures).GroupBy(e => e.GetType().Name))
             {
                 _output.WriteLine($"  {group.Count()} x {group.Key}: {group.First().Message.Split('\n')[0]}");
+                var example = group.First().ToString();
+                _output.WriteLine($"    for example: {example[..Math.Min(example.Length, 2000)].Replace("\n", "\n      ", StringComparison.Ordinal)}");
             }
 
             // Every failure was a typed error; and with two of three replicas of every shard up, every shard took writes again.

@@ -103,9 +103,9 @@ public sealed partial class LocalCluster : IAsyncDisposable
         }
 
         logger ??= NullLogger.Instance;
-        var dataDirectory = ResolveDataDirectory(options);
-        var siloDirectory = ResolveSiloDirectory(options);
-        var dotnet = ResolveDotnet(options);
+        var dataDirectory = HostPaths.DataDirectory(options);
+        var siloDirectory = HostPaths.SiloDirectory(options, SiloAssembly);
+        var dotnet = HostPaths.Dotnet(options);
         System.IO.Directory.CreateDirectory(Path.Combine(dataDirectory, "logs"));
 
         var launcherLock = LauncherLock.Acquire(Path.Combine(dataDirectory, LockFileName), Path.Combine(dataDirectory, StateFileName));
@@ -288,7 +288,7 @@ public sealed partial class LocalCluster : IAsyncDisposable
 
     private async Task StartCoreAsync(CancellationToken ct)
     {
-        await CleanUpStaleAsync().ConfigureAwait(false);
+        await StaleProcesses.StopAsync(StateFile, Options.StopTimeout, _logger).ConfigureAwait(false);
 
         // Ports first: a clash is the most likely mistake and should not wait for PostgreSQL to start.
         var taken = Ports.Taken(_silos);
@@ -504,7 +504,7 @@ public sealed partial class LocalCluster : IAsyncDisposable
                 }
             }
 
-            TryDelete(StateFile);
+            StaleProcesses.TryDelete(StateFile);
         }
         finally
         {
@@ -519,48 +519,9 @@ public sealed partial class LocalCluster : IAsyncDisposable
         }
     }
 
-    /// <summary>Stops processes that a previous launcher on this data folder started and did not stop (it was killed).</summary>
-    private async Task CleanUpStaleAsync()
-    {
-        if (LauncherState.Read(StateFile) is not { } stale)
-        {
-            return;
-        }
-
-        foreach (var record in stale.Silos)
-        {
-            if (Posix.StartTime(record.Pid) == record.StartTime && Posix.Exists(record.Pid))
-            {
-                LogStaleSilo(record.Name, record.Pid, stale.LauncherPid);
-                Posix.Signal(record.Pid, Posix.SigCont);
-                Posix.Signal(record.Pid, Posix.SigTerm);
-                if (!await Posix.WaitGoneAsync(record.Pid, Options.StopTimeout).ConfigureAwait(false))
-                {
-                    Posix.Signal(record.Pid, Posix.SigKill);
-                    await Posix.WaitGoneAsync(record.Pid, TimeSpan.FromSeconds(10)).ConfigureAwait(false);
-                }
-            }
-        }
-
-        if (stale.Postgres is { } server && Posix.Exists(server.PostmasterPid) && PostmasterPid(server.DataDirectory) == server.PostmasterPid)
-        {
-            // SIGINT is PostgreSQL's fast shutdown (what pg_ctl stop -m fast sends). Starting afresh makes this
-            // launcher the owner, so that its own stop stops the server again.
-            LogStalePostgres(server.PostmasterPid, server.DataDirectory);
-            Posix.Signal(server.PostmasterPid, Posix.SigInt);
-            if (!await Posix.WaitGoneAsync(server.PostmasterPid, TimeSpan.FromSeconds(60)).ConfigureAwait(false))
-            {
-                throw new LocalClusterException(
-                    $"The PostgreSQL server a previous launcher left running (pid {server.PostmasterPid}, data {server.DataDirectory}) did not stop within 60 s; stop it by hand.");
-            }
-        }
-
-        TryDelete(StateFile);
-    }
-
     private void WriteState()
     {
-        var postgres = _postgres is { OwnsServer: true } server && PostmasterPid(server.DataDirectory) is { } pid
+        var postgres = _postgres is { OwnsServer: true } server && StaleProcesses.PostmasterPid(server.DataDirectory) is { } pid
             ? new PostgresRecord(server.DataDirectory, pid)
             : null;
         var silos = _silos
@@ -570,95 +531,10 @@ public sealed partial class LocalCluster : IAsyncDisposable
         new LauncherState(Environment.ProcessId, postgres, silos).Write(StateFile);
     }
 
-    /// <summary>The postmaster's pid from the first line of postmaster.pid, or null when no server runs there.</summary>
-    private static int? PostmasterPid(string dataDirectory)
-    {
-        try
-        {
-            using var reader = new StreamReader(Path.Combine(dataDirectory, "postmaster.pid"));
-            return int.TryParse(reader.ReadLine(), NumberStyles.None, CultureInfo.InvariantCulture, out var pid) ? pid : null;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return null;
-        }
-    }
-
     private LocalSilo RunningSilo(int index)
     {
         var silo = Silo(index);
         return silo.IsRunning ? silo : throw new InvalidOperationException($"{silo.Name} is not running");
-    }
-
-    private static string ResolveDataDirectory(LocalClusterOptions options)
-    {
-        if (options.DataDirectory is { } given)
-        {
-            return Path.GetFullPath(given);
-        }
-
-        var root = RepositoryRoot.Find()
-            ?? throw new LocalClusterException(
-                $"Could not find the repository root ({RepositoryRoot.SolutionFile}) above {AppContext.BaseDirectory} or the current directory, to keep data in <repo>/.data; pass --data-dir.");
-        return Path.Combine(root, ".data");
-    }
-
-    private static string ResolveSiloDirectory(LocalClusterOptions options)
-    {
-        var dir = Path.GetFullPath(options.SiloDirectory ?? AppContext.BaseDirectory);
-        foreach (var file in new[] { SiloAssembly, "Storage.Silo.runtimeconfig.json" })
-        {
-            if (!File.Exists(Path.Combine(dir, file)))
-            {
-                throw new LocalClusterException($"{file} is not in {dir}: build the launcher (its project reference copies the silo next to it) or pass the silo's folder.");
-            }
-        }
-
-        return dir;
-    }
-
-    private static string ResolveDotnet(LocalClusterOptions options)
-    {
-        if (options.DotnetPath is { } given)
-        {
-            return File.Exists(given) ? given : throw new LocalClusterException($"dotnet host {given} does not exist");
-        }
-
-        // The SDK sets DOTNET_HOST_PATH for what it runs (dotnet test, dotnet run); `dotnet x.dll` runs as dotnet itself.
-        if (Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } hostPath && File.Exists(hostPath))
-        {
-            return hostPath;
-        }
-
-        if (Environment.ProcessPath is { } self && Path.GetFileNameWithoutExtension(self) == "dotnet")
-        {
-            return self;
-        }
-
-        var roots = (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
-            .Prepend(Environment.GetEnvironmentVariable("DOTNET_ROOT") ?? string.Empty);
-        foreach (var dir in roots.Where(d => d.Length > 0))
-        {
-            var candidate = Path.Combine(dir, "dotnet");
-            if (File.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-
-        throw new LocalClusterException("Could not find the dotnet host (not on PATH, DOTNET_ROOT or DOTNET_HOST_PATH) to run the silos with.");
-    }
-
-    private static void TryDelete(string path)
-    {
-        try
-        {
-            File.Delete(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            // Stale state is harmless: the next start checks every pid against its start time.
-        }
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Started {Silo} (pid {Pid}; silo port {SiloPort}, gateway {GatewayPort}, http {HttpPort})")]
@@ -687,12 +563,6 @@ public sealed partial class LocalCluster : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not stop the embedded PostgreSQL: {Reason}")]
     private partial void LogPostgresStopFailed(string reason);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Stopping {Silo} (pid {Pid}), left running by launcher pid {Launcher} which did not stop cleanly")]
-    private partial void LogStaleSilo(string silo, int pid, int launcher);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Stopping the PostgreSQL server (pid {Pid}, data {DataDirectory}) that a previous launcher left running; starting it afresh")]
-    private partial void LogStalePostgres(int pid, string dataDirectory);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Local cluster stopped")]
     private partial void LogStopped();
