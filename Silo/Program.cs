@@ -46,6 +46,16 @@ builder.Host.UseOrleans(silo =>
         o.ServiceId = options.ServiceId;
     });
     silo.Configure<SiloOptions>(o => o.SiloName = siloName);
+
+    // A dead silo holds up its replicas' failover until membership declares it dead: detect in ~6 s
+    // rather than Orleans' ~15 s default. Tunable under Storage:Membership (ClusterMembershipOptions).
+    silo.Configure<ClusterMembershipOptions>(o =>
+    {
+        o.ProbeTimeout = TimeSpan.FromSeconds(2);
+        o.NumMissedProbesLimit = 3;
+        o.TableRefreshTimeout = TimeSpan.FromSeconds(5);
+    });
+    silo.Configure<ClusterMembershipOptions>(builder.Configuration.GetSection("Storage:Membership"));
     silo.ConfigureEndpoints(IPAddress.Parse(options.AdvertisedAddress), options.SiloPort, options.GatewayPort, listenOnAnyHostAddress: true);
     silo.UseStorage(connectionString, options.Region, options.Zone, builder.Configuration);
 });

@@ -1,44 +1,13 @@
-using System.Net;
-using System.Net.Sockets;
 
 namespace Storage.LocalCluster.Tests;
 
 /// <summary>Options for a throwaway local cluster: a temp data folder and a free block of ports away from the defaults.</summary>
 internal static class TestClusters
 {
-    /// <summary>
-    /// A base port P such that P..P+n-1, P+100.. and P+200.. (see <see cref="LocalClusterOptions.UseBasePort"/>) are
-    /// free right now. Chosen below Linux's ephemeral range (32768+), so outgoing connections do not grab them meanwhile,
-    /// and away from the launcher's defaults, so a developer's own local cluster can keep running.
-    /// </summary>
-    public static int FreeBasePort(int silos = 3)
-    {
-        for (var attempt = 0; attempt < 200; attempt++)
-        {
-            var basePort = Random.Shared.Next(12_000, 32_000 - 300);
-            var ports = Enumerable.Range(0, silos).SelectMany(i => new[] { basePort + i, basePort + 100 + i, basePort + 200 + i });
-            if (ports.All(IsFree))
-            {
-                return basePort;
-            }
-        }
+    /// <summary>A free block of silo, gateway and probe ports (see <see cref="Storage.TestKit.FreePorts.Block"/>).</summary>
+    public static int FreeBasePort(int silos = 3) => Storage.TestKit.FreePorts.Block(silos);
 
-        throw new InvalidOperationException("no free block of ports found below 32000");
-    }
-
-    public static bool IsFree(int port)
-    {
-        try
-        {
-            using var listener = new TcpListener(IPAddress.Any, port);
-            listener.Start();
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
-    }
+    public static bool IsFree(int port) => Storage.TestKit.FreePorts.IsFree(port);
 
     /// <summary>
     /// A 3-silo cluster with a non-durable embedded PostgreSQL on a free port, 4 shards, and a router retry budget
