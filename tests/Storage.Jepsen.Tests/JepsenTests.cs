@@ -8,7 +8,8 @@ namespace Storage.Jepsen.Tests;
 
 /// <summary>
 /// Fault runs against a 3-silo in-process cluster: every history must be linearizable with no lost
-/// acknowledged write. CI runs 20 runs; <c>STORAGE_JEPSEN_RUNS=200</c> soaks and prints a table;
+/// acknowledged write. CI runs 20 runs; <c>STORAGE_JEPSEN_RUNS=200</c> soaks and prints a table
+/// (<c>STORAGE_JEPSEN_OPS</c> sets operations per client, default 180);
 /// <c>STORAGE_JEPSEN_SEED=n</c> replays one run's schedule seed.
 /// </summary>
 public sealed class JepsenTests : IAsyncLifetime
@@ -21,6 +22,8 @@ public sealed class JepsenTests : IAsyncLifetime
     public JepsenTests(ITestOutputHelper output) => this.output = output;
 
     private static int Runs => int.TryParse(Environment.GetEnvironmentVariable("STORAGE_JEPSEN_RUNS"), out var n) && n > 0 ? n : 20;
+
+    private static int OperationsPerClient => int.TryParse(Environment.GetEnvironmentVariable("STORAGE_JEPSEN_OPS"), out var n) && n > 0 ? n : 180;
 
     private static int? ReplaySeed => int.TryParse(Environment.GetEnvironmentVariable("STORAGE_JEPSEN_SEED"), out var s) ? s : null;
 
@@ -53,7 +56,7 @@ public sealed class JepsenTests : IAsyncLifetime
         var reports = new List<FaultRunReport>();
         foreach (var seed in seeds)
         {
-            var report = await FaultRun.RunAsync(cluster, faults, seed, operationsPerClient: 180);
+            var report = await FaultRun.RunAsync(cluster, faults, seed, operationsPerClient: OperationsPerClient);
             reports.Add(report);
             output.WriteLine($"run seed={seed}: {report.Operations} ops ({report.Unknown} unknown), {report.Faults} faults " +
                 $"[{string.Join(", ", report.FaultKinds.Select(k => $"{k.Key}={k.Value}"))}], " +
