@@ -343,6 +343,10 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain
         {
             outstanding = ready;
             Send(ready.Messages);
+
+            // Committed entries are durable on a quorum already: apply them and answer their callers now,
+            // not after this replica's own write of the Ready (which may only be the new commit index).
+            ApplyCommitted(ready);
             if (ready.MustPersist)
             {
                 _ = PersistThenFinishAsync(ready);
@@ -409,6 +413,24 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain
         }
 
         Send(ready.PersistedMessages);
+        if (ready.Snapshot is not null)
+        {
+            ReleaseReads();
+        }
+
+        if (ready.SoftState is { } soft)
+        {
+            OnRoleChanged(soft);
+        }
+
+        node.Advance(ready);
+        outstanding = null;
+        MaybeCheckpoint();
+        Pump();
+    }
+
+    private void ApplyCommitted(Ready ready)
+    {
         foreach (var entry in ready.CommittedEntries)
         {
             Apply(entry);
@@ -423,15 +445,6 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain
         }
 
         ReleaseReads();
-        if (ready.SoftState is { } soft)
-        {
-            OnRoleChanged(soft);
-        }
-
-        node.Advance(ready);
-        outstanding = null;
-        MaybeCheckpoint();
-        Pump();
     }
 
     private void Apply(Entry entry)

@@ -27,7 +27,7 @@ public sealed class GracefulShutdownTests : IAsyncLifetime
     [Fact]
     public async Task LeadersOnAStoppingSiloHandOverAndWritesCarryOn()
     {
-        var status = await cluster.Store.GetStatusAsync();
+        var status = await cluster.WaitForPreferredLeadersAsync(TimeSpan.FromSeconds(60));
         var leaders = status.Shards.Select(s => s.Replicas.Single(r => r.ReplicaId == s.LeaderReplica)).ToList();
         var busiest = leaders.GroupBy(r => r.Silo).OrderByDescending(g => g.Count()).First();
 

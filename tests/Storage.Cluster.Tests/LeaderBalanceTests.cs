@@ -15,15 +15,7 @@ public sealed class LeaderBalanceTests
     {
         var map = await fixture.Cluster.ShardMapAsync();
         var preferred = map.Shards.ToDictionary(s => s.ShardId, s => s.Replicas[0].ReplicaId);
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        ClusterStatus status;
-        do
-        {
-            await Task.Delay(250);
-            status = await fixture.Store.GetStatusAsync();
-        }
-        while (status.Shards.Any(s => s.LeaderReplica != preferred[s.ShardId]) && DateTime.UtcNow < deadline);
-
+        var status = await fixture.Cluster.WaitForPreferredLeadersAsync(TimeSpan.FromSeconds(60));
         Assert.All(status.Shards, s => Assert.Equal(preferred[s.ShardId], s.LeaderReplica));
         // 4 shards over 3 silos: every silo leads at least one.
         var leaderSilos = status.Shards.Select(s => s.Replicas.Single(r => r.ReplicaId == s.LeaderReplica).Silo).Distinct().Count();

@@ -121,6 +121,27 @@ public sealed class StorageCluster : IAsyncDisposable
         throw new TimeoutException($"cluster not ready within {timeout.TotalSeconds} s: {last}");
     }
 
+    /// <summary>
+    /// Waits until every shard is led by its preferred replica (leader balancing is done), so that a test
+    /// that counts leaders per silo does not race with leadership transfers.
+    /// </summary>
+    public async Task<ClusterStatus> WaitForPreferredLeadersAsync(TimeSpan timeout)
+    {
+        var map = await ShardMapAsync();
+        var preferred = map.Shards.ToDictionary(s => s.ShardId, s => s.Replicas[0].ReplicaId);
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            var status = await Store.GetStatusAsync();
+            if (status.Shards.All(s => s.LeaderReplica == preferred[s.ShardId]) || DateTime.UtcNow > deadline)
+            {
+                return status;
+            }
+
+            await Task.Delay(250);
+        }
+    }
+
     /// <summary>The shard map as the directory holds it.</summary>
     public async Task<ShardMap> ShardMapAsync() =>
         await Client.GetGrain<Storage.Directory.IDirectoryGrain>(0).GetShardMap() ?? throw new InvalidOperationException("no shard map");
