@@ -22,6 +22,9 @@
 #   BENCH_POSTGRES_PORT=0  embedded PostgreSQL port (0: a free one)
 #   BENCH_OUT=<dir>        where results go
 #   BENCH_SKIP_BUILD=1     use the existing Release build
+#   BENCH_SILO_SETTINGS="Logging:LogLevel:Npgsql=Warning Logging:LogLevel:Polly=Warning"
+#                          extra silo configuration (the launcher's --setting): by default the silos do not log every
+#                          SQL command and placement retry at Information, as no production deployment would
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 
@@ -35,6 +38,7 @@ base_port="${BENCH_BASE_PORT:-24000}"
 etcd_port="${BENCH_ETCD_PORT:-24379}"
 postgres_port="${BENCH_POSTGRES_PORT:-0}"
 out="${BENCH_OUT:-$repo/.data/bench/$(date +%Y%m%d-%H%M%S)}"
+silo_settings="${BENCH_SILO_SETTINGS-Logging:LogLevel:Npgsql=Warning Logging:LogLevel:Polly=Warning}"
 
 log() { printf '%s bench.sh: %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -166,8 +170,13 @@ log "etcd is healthy"
 
 # ---------------------------------------------------------------------------------------------------------------
 log "starting the local cluster (base port $base_port, data in $work/cluster)"
+setting_args=()
+for setting in $silo_settings; do
+  setting_args+=(--setting "$setting")
+done
 setsid dotnet "$launcher_dll" \
   --silos 3 \
+  "${setting_args[@]}" \
   --base-port "$base_port" \
   --postgres-port "$postgres_port" \
   --data-dir "$work/cluster" \
@@ -192,6 +201,8 @@ log "local cluster is running (launcher pid $launcher_pid; PostgreSQL: $connecti
   echo "os: $(. /etc/os-release && echo "$PRETTY_NAME"), kernel $(uname -r)"
   echo "dotnet: $(dotnet --version); etcd: $("$etcd_bin" --version | head -n 1)"
   echo "run: duration ${duration} s + warm-up ${warmup} s per run, $keys keys, $value_size B values"
+  echo "silo settings: ${silo_settings:-none}"
+  echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg) (other work on this machine shares its cpus)"
   echo "command: BENCH_DURATION=$duration BENCH_WARMUP=$warmup BENCH_KEYS=$keys BENCH_VALUE_SIZE=$value_size infra/local/bench.sh"
 } >"$out/machine.txt"
 cat "$out/machine.txt" >&2
@@ -224,5 +235,6 @@ done
 echo
 echo "=== Comparison ($(nproc) cpus, 3 silos RF 3 durable, etcd 3 members, ${duration} s + ${warmup} s per run) ==="
 bench bench compare "$out" | tee "$out/comparison.txt"
+echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$out/machine.txt"
 log "results in $out"
 [ "$failed" -eq 0 ] || { log "$failed run(s) failed"; exit 1; }
