@@ -209,6 +209,14 @@ cat "$out/machine.txt" >&2
 
 bench() { dotnet "$bench_dll" "$@"; }
 failed=0
+# Driver by driver, each through every scenario: the Orleans baseline goes last because its runs leave the silos'
+# AdoNet pools holding many of the shared PostgreSQL's connections (max_connections 300; idle pooled connections
+# stay open for minutes), which starved the postgres driver ("too many clients") when it ran after them.
+backends() { # connections the embedded PostgreSQL serves now (its postmaster's children, less its own ~6 workers)
+  local pidfile="$work/cluster/postgres/postmaster.pid"
+  [ -f "$pidfile" ] && pgrep -c -P "$(head -n 1 "$pidfile")" 2>/dev/null || echo "?"
+}
+for driver in $drivers; do
 for scenario in $scenarios; do
   case "$scenario" in
     write-256) workload=write; clients=256 ;;
@@ -217,19 +225,19 @@ for scenario in $scenarios; do
     *-*) workload="${scenario%-*}"; clients="${scenario##*-}" ;;
     *) die "unknown scenario '$scenario' (write-256, read-64, write-1 or WORKLOAD-CLIENTS)" ;;
   esac
-  for driver in $drivers; do
-    log "$scenario: $driver (workload $workload, $clients clients)"
-    if ! bench --connection-string "$connection_string" bench \
-        --driver "$driver" --workload "$workload" --concurrency "$clients" \
-        --duration "$duration" --warmup "$warmup" --keys "$keys" --value-size "$value_size" \
-        --consistency linearizable \
-        --etcd-endpoints "$etcd_endpoints" --pg-connection-string "$pg_connection_string" \
-        --label "$scenario" --json "$out/$scenario-$driver.json" \
-        | tee "$out/$scenario-$driver.txt"; then
-      log "$scenario: $driver failed (see above); going on"
-      failed=$((failed + 1))
-    fi
-  done
+  log "$scenario: $driver (workload $workload, $clients clients)"
+  if ! bench --connection-string "$connection_string" bench \
+      --driver "$driver" --workload "$workload" --concurrency "$clients" \
+      --duration "$duration" --warmup "$warmup" --keys "$keys" --value-size "$value_size" \
+      --consistency linearizable \
+      --etcd-endpoints "$etcd_endpoints" --pg-connection-string "$pg_connection_string" \
+      --label "$scenario" --json "$out/$scenario-$driver.json" \
+      | tee "$out/$scenario-$driver.txt"; then
+    log "$scenario: $driver failed (see above); going on"
+    failed=$((failed + 1))
+  fi
+  log "$scenario: $driver done; PostgreSQL server processes now: $(backends)"
+done
 done
 
 echo
