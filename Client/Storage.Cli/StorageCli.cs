@@ -76,6 +76,12 @@ public static class StorageCli
         root.Subcommands.Add(Cas(context));
         root.Subcommands.Add(Scan(context));
         root.Subcommands.Add(Status(context));
+        root.Subcommands.Add(Storage.Bench.BenchCommand.Create(context.Out, context.Err, parse =>
+        {
+            var options = context.Globals.ToClientOptions(parse, context.Environment);
+            context.ConfigureClient?.Invoke(options);
+            return options;
+        }, context.Environment));
         return root;
     }
 

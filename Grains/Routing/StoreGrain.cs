@@ -13,6 +13,7 @@ namespace Storage.Routing;
 /// retry budget is spent. Nothing is applied for a request that fails validation.
 /// </summary>
 [StatelessWorker]
+[Reentrant] // stateless: every call is independent, so one activation serves many at once
 public sealed partial class StoreGrain : Grain, IStore
 {
     private readonly ShardMapCache maps;
