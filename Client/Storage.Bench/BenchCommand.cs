@@ -169,7 +169,7 @@ public static class BenchCommand
     public static RootCommand CreateStandaloneRoot(TextWriter stdout, TextWriter stderr, Func<string, string?>? environment = null)
     {
         environment ??= Environment.GetEnvironmentVariable;
-        var globals = new StandaloneClusterOptions();
+        var globals = new Storage.Cli.GlobalOptions();
         var root = new RootCommand("storage-bench: the `storage bench` verb on its own (same options as `storage bench`).");
         globals.AddTo(root);
         root.Subcommands.Add(Create(stdout, stderr, parse => globals.ToClientOptions(parse, environment), environment));
