@@ -54,6 +54,9 @@ public sealed class BenchRunner
         this.driver = driver;
     }
 
+    /// <summary>Where time comes from (timestamps of the window and of every operation); the system clock unless a test drives it.</summary>
+    public TimeProvider Clock { get; init; } = TimeProvider.System;
+
     /// <summary>How often progress is reported and the workers' recorders are merged.</summary>
     public TimeSpan ProgressInterval { get; init; } = TimeSpan.FromMilliseconds(250);
 
@@ -92,22 +95,22 @@ public sealed class BenchRunner
             workers[i] = new Worker(i, seed, options.ValueSize, readFraction);
         }
 
-        var window = new Window(Stopwatch.GetTimestamp(), options);
+        var window = new Window(Clock.GetTimestamp(), Clock.TimestampFrequency, options);
         using var drain = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var tasks = workers.Select(w => Task.Run(() => WorkAsync(w, window, readFraction, drain.Token), CancellationToken.None)).ToArray();
         var all = Task.WhenAll(tasks);
 
         var totals = new Totals();
-        var sampler = new Sampler(workers, totals);
+        var sampler = new Sampler(workers, totals, Clock.GetTimestamp(), Clock.TimestampFrequency);
         var drainDeadline = long.MaxValue;
         while (!all.IsCompleted)
         {
             await Task.WhenAny(all, Task.Delay(ProgressInterval, CancellationToken.None)).ConfigureAwait(false);
-            var now = Stopwatch.GetTimestamp();
+            var now = Clock.GetTimestamp();
             sampler.Sample(now);
             if (window.Stopped && drainDeadline == long.MaxValue)
             {
-                drainDeadline = now + Ticks(DrainTimeout);
+                drainDeadline = now + Ticks(DrainTimeout, Clock.TimestampFrequency);
             }
 
             if (now >= drainDeadline && !drain.IsCancellationRequested)
@@ -121,10 +124,10 @@ public sealed class BenchRunner
         // Surfaces a bug in the loop itself; operation failures never get here.
         await all.ConfigureAwait(false);
         ct.ThrowIfCancellationRequested();
-        sampler.Sample(Stopwatch.GetTimestamp());
+        sampler.Sample(Clock.GetTimestamp());
 
-        var measuredTicks = Math.Max(1, (window.End == long.MaxValue ? Stopwatch.GetTimestamp() : window.End) - window.Start);
-        var seconds = measuredTicks / (double)Stopwatch.Frequency;
+        var measuredTicks = Math.Max(1, (window.End == long.MaxValue ? Clock.GetTimestamp() : window.End) - window.Start);
+        var seconds = measuredTicks / (double)Clock.TimestampFrequency;
         var ops = workers.Sum(w => w.Completed);
         var failed = workers.Sum(w => w.Errors);
         var result = new BenchResult
@@ -161,9 +164,9 @@ public sealed class BenchRunner
     public static string MachineDescription() =>
         $"{Environment.MachineName}, {Environment.ProcessorCount} cpus, {RuntimeInformation.OSDescription}, .NET {Environment.Version}";
 
-    private static long Ticks(TimeSpan span) => (long)(span.TotalSeconds * Stopwatch.Frequency);
+    private static long Ticks(TimeSpan span, long frequency) => (long)(span.TotalSeconds * frequency);
 
-    private static long Micros(long ticks) => Math.Clamp(ticks * 1_000_000 / Stopwatch.Frequency, 1, (long)HighestTrackableLatency.TotalMicroseconds);
+    private long Micros(long ticks) => Math.Clamp((long)(ticks * 1_000_000.0 / Clock.TimestampFrequency), 1, (long)HighestTrackableLatency.TotalMicroseconds);
 
     private static Recorder NewRecorder() =>
         HistogramFactory.With32BitBucketSize()
@@ -187,7 +190,7 @@ public sealed class BenchRunner
         var next = -1;
         long done = 0;
         long failed = 0;
-        var started = Stopwatch.GetTimestamp();
+        var started = Clock.GetTimestamp();
         var kinds = new ConcurrentDictionary<string, long>(StringComparer.Ordinal);
         var loaders = Enumerable.Range(0, Math.Min(options.Concurrency, options.Keys)).Select(i => Task.Run(async () =>
         {
@@ -223,7 +226,7 @@ public sealed class BenchRunner
             await Task.WhenAny(all, Task.Delay(ProgressInterval, CancellationToken.None)).ConfigureAwait(false);
             var d = Interlocked.Read(ref done);
             var f = Interlocked.Read(ref failed);
-            var elapsed = Stopwatch.GetElapsedTime(started);
+            var elapsed = Clock.GetElapsedTime(started);
             progress?.Invoke(new BenchProgress(BenchPhase.Preloading, (d + f) / (double)options.Keys, elapsed, d, f, d / Math.Max(elapsed.TotalSeconds, 1e-3), 0));
         }
 
@@ -246,7 +249,7 @@ public sealed class BenchRunner
         {
             var key = options.Key(worker.Random.Next(options.Keys));
             var read = readFraction >= 1 || (readFraction > 0 && worker.Random.NextDouble() < readFraction);
-            var start = Stopwatch.GetTimestamp();
+            var start = Clock.GetTimestamp();
             if (!byOps && start >= window.End)
             {
                 window.Stop();
@@ -274,7 +277,7 @@ public sealed class BenchRunner
                 error = e;
             }
 
-            var end = Stopwatch.GetTimestamp();
+            var end = Clock.GetTimestamp();
             if (end >= window.Start)
             {
                 if (byOps)
@@ -336,13 +339,13 @@ public sealed class BenchRunner
         public long Tickets;
         private int stopped;
 
-        public Window(long origin, BenchOptions options)
+        public Window(long origin, long frequency, BenchOptions options)
         {
             Origin = origin;
-            WarmupTicks = Ticks(options.Warmup);
+            WarmupTicks = Ticks(options.Warmup, frequency);
             Start = origin + WarmupTicks;
             Limit = options.Operations;
-            DurationTicks = Ticks(options.Duration);
+            DurationTicks = Ticks(options.Duration, frequency);
             End = options.Operations is null ? Start + DurationTicks : long.MaxValue;
         }
 
@@ -397,11 +400,11 @@ public sealed class BenchRunner
     }
 
     /// <summary>Merges the workers' interval histograms into the totals and keeps what the progress display shows.</summary>
-    private sealed class Sampler(Worker[] workers, Totals totals)
+    private sealed class Sampler(Worker[] workers, Totals totals, long start, long frequency)
     {
         private readonly LongHistogram recent = NewTotal();
         private long lastOps;
-        private long lastSample = Stopwatch.GetTimestamp();
+        private long lastSample = start;
         private double opsPerSecond;
 
         public void Sample(long now)
@@ -423,7 +426,7 @@ public sealed class BenchRunner
             }
 
             var ops = workers.Sum(w => Interlocked.Read(ref w.Completed));
-            var seconds = (now - lastSample) / (double)Stopwatch.Frequency;
+            var seconds = (now - lastSample) / (double)frequency;
             if (seconds > 0)
             {
                 opsPerSecond = (ops - lastOps) / seconds;
@@ -451,7 +454,7 @@ public sealed class BenchRunner
             return new BenchProgress(window.Stopped ? BenchPhase.Draining : BenchPhase.Measuring, fraction, measured, ops, errors, opsPerSecond, p99);
         }
 
-        private static TimeSpan Elapsed(long ticks) => TimeSpan.FromSeconds(Math.Max(0, ticks) / (double)Stopwatch.Frequency);
+        private TimeSpan Elapsed(long ticks) => TimeSpan.FromSeconds(Math.Max(0, ticks) / (double)frequency);
 
         private void Merge(HistogramBase interval, LongHistogram total)
         {

@@ -5,8 +5,8 @@ namespace Storage.Bench.Tests;
 
 public sealed class BenchRunnerTests
 {
-    private static BenchRunner Runner(BenchOptions options, IBenchDriver driver) =>
-        new(options, driver) { ErrorBackoff = TimeSpan.Zero, ProgressInterval = TimeSpan.FromMilliseconds(20) };
+    private static BenchRunner Runner(BenchOptions options, IBenchDriver driver, ManualClock? clock = null) =>
+        new(options, driver) { ErrorBackoff = TimeSpan.Zero, ProgressInterval = TimeSpan.FromMilliseconds(20), Clock = clock ?? TimeProvider.System };
 
     private static BenchOptions Options(BenchWorkload workload, long ops, int concurrency = 8) => new()
     {
@@ -23,8 +23,10 @@ public sealed class BenchRunnerTests
     [Fact]
     public async Task Op_count_mode_counts_exactly_the_requested_operations()
     {
-        var driver = new FakeDriver();
-        var result = await Runner(Options(BenchWorkload.Write, 5000), driver).RunAsync();
+        // Every write takes 1 ms of a clock only the writes move: the measured window is about 5 s whatever the machine does.
+        var clock = new ManualClock();
+        var driver = new FakeDriver { Clock = clock, WriteDelay = TimeSpan.FromMilliseconds(1) };
+        var result = await Runner(Options(BenchWorkload.Write, 5000), driver, clock).RunAsync();
 
         Assert.True(driver.Prepared);
         Assert.Equal(5000, result.Ops + result.Errors);
@@ -36,8 +38,8 @@ public sealed class BenchRunnerTests
         Assert.InRange(driver.Writes, 5000, 5000 + 8);
         Assert.Equal(0, driver.Reads);
         Assert.Equal(0, result.Preloaded);
-        Assert.True(result.Throughput > 0);
-        Assert.InRange(result.Throughput / (result.Ops / result.DurationSeconds), 0.99, 1.01);
+        Assert.InRange(result.DurationSeconds, 5.0, 5.0 + 0.008);
+        Assert.InRange(result.Throughput / (result.Ops / result.DurationSeconds), 0.999, 1.001);
     }
 
     [Fact]
@@ -82,18 +84,35 @@ public sealed class BenchRunnerTests
     [Fact]
     public async Task Duration_mode_measures_the_window_after_the_warm_up_and_reports_progress()
     {
-        var driver = new FakeDriver { WriteDelay = TimeSpan.FromMilliseconds(2) };
+        // A clock only the writes move (2 ms each): the warm-up and the window hold a known amount of work however
+        // slow or stalled the machine is. The writes wait, at the start of each phase, until the progress display has
+        // shown that phase, so that the reports asserted below are certain to be made.
+        var clock = new ManualClock();
+        var warmingUpShown = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var measuringShown = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var warmup = TimeSpan.FromMilliseconds(200);
+        var driver = new FakeDriver
+        {
+            Clock = clock,
+            WriteDelay = TimeSpan.FromMilliseconds(2),
+            Gate = now => now < (long)warmup.TotalMicroseconds ? warmingUpShown.Task : measuringShown.Task,
+        };
         var options = Options(BenchWorkload.Write, 0);
         options.Operations = null;
-        options.Warmup = TimeSpan.FromMilliseconds(200);
+        options.Warmup = warmup;
         options.Duration = TimeSpan.FromMilliseconds(500);
         var phases = new List<BenchPhase>();
-        var result = await Runner(options, driver).RunAsync(p => phases.Add(p.Phase));
+        var result = await Runner(options, driver, clock).RunAsync(p =>
+        {
+            phases.Add(p.Phase);
+            (p.Phase == BenchPhase.WarmingUp ? warmingUpShown : p.Phase == BenchPhase.Measuring ? measuringShown : null)?.TrySetResult();
+        });
 
-        Assert.InRange(result.DurationSeconds, 0.49, 0.51);
-        Assert.True(result.Ops > 0);
-        // Warm-up operations ran but were not counted.
-        Assert.True(driver.Writes > result.Ops);
+        Assert.Equal(0.5, result.DurationSeconds);
+        // 500 ms of 2 ms writes: 250, give or take the few (at most one per worker) that straddle the window's edges.
+        Assert.InRange(result.Ops, 250 - 8, 250 + 8);
+        // The ~100 warm-up writes ran but were not counted.
+        Assert.InRange(driver.Writes - result.Ops, 100 - 8, 100 + 24);
         Assert.True(result.Writes.P50Ms >= 2, $"p50 {result.Writes.P50Ms} ms below the driver's 2 ms delay");
         Assert.Contains(BenchPhase.WarmingUp, phases);
         Assert.Contains(BenchPhase.Measuring, phases);

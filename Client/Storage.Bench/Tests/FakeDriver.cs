@@ -2,7 +2,10 @@ using System.Collections.Concurrent;
 
 namespace Storage.Bench.Tests;
 
-/// <summary>An in-memory driver: a dictionary, optional delays, and a failure rule; counts every call.</summary>
+/// <summary>
+/// An in-memory driver: a dictionary, optional delays, and a failure rule; counts every call. With a
+/// <see cref="Clock"/>, a delay moves that clock instead of waiting.
+/// </summary>
 internal sealed class FakeDriver : IBenchDriver
 {
     private readonly ConcurrentDictionary<string, byte[]> data = new(StringComparer.Ordinal);
@@ -12,6 +15,11 @@ internal sealed class FakeDriver : IBenchDriver
     public string Name => "fake";
 
     public string ReadSemantics => "in memory";
+
+    public ManualClock? Clock { get; init; }
+
+    /// <summary>With a <see cref="Clock"/>: after moving it, an operation waits for the task this returns for the new time (µs).</summary>
+    public Func<long, Task>? Gate { get; init; }
 
     public TimeSpan ReadDelay { get; init; }
 
@@ -37,14 +45,7 @@ internal sealed class FakeDriver : IBenchDriver
     public async ValueTask ReadAsync(string key, CancellationToken ct)
     {
         Interlocked.Increment(ref reads);
-        if (ReadDelay > TimeSpan.Zero)
-        {
-            await Task.Delay(ReadDelay, ct);
-        }
-        else
-        {
-            await Task.Yield();
-        }
+        await DelayAsync(ReadDelay, ct);
 
         data.TryGetValue(key, out _);
     }
@@ -52,14 +53,7 @@ internal sealed class FakeDriver : IBenchDriver
     public async ValueTask WriteAsync(string key, byte[] value, CancellationToken ct)
     {
         var n = Interlocked.Increment(ref writes);
-        if (WriteDelay > TimeSpan.Zero)
-        {
-            await Task.Delay(WriteDelay, ct);
-        }
-        else
-        {
-            await Task.Yield();
-        }
+        await DelayAsync(WriteDelay, ct);
 
         if (FailWrite(n))
         {
@@ -67,6 +61,27 @@ internal sealed class FakeDriver : IBenchDriver
         }
 
         data[key] = value;
+    }
+
+    private async Task DelayAsync(TimeSpan delay, CancellationToken ct)
+    {
+        if (Clock is not null)
+        {
+            await Task.Yield();
+            Clock.Advance(delay);
+            if (Gate is not null)
+            {
+                await Gate(Clock.GetTimestamp());
+            }
+        }
+        else if (delay > TimeSpan.Zero)
+        {
+            await Task.Delay(delay, ct);
+        }
+        else
+        {
+            await Task.Yield();
+        }
     }
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
