@@ -29,7 +29,7 @@ public static class PersistenceServiceCollectionExtensions
 
         services.TryAddSingleton<SchemaInstaller>();
         services.TryAddSingleton<IRaftLogStore>(sp => new PostgresLogStore(
-            new NpgsqlDataSourceBuilder(connectionString).UseLoggerFactory(sp.GetService<ILoggerFactory>()).Build(),
+            PostgresConnections.Tune(new NpgsqlDataSourceBuilder(connectionString)).UseLoggerFactory(sp.GetService<ILoggerFactory>()).Build(),
             sp.GetService<ILogger<PostgresLogStore>>(),
             ownsDataSource: true));
         services.TryAddSingleton<LogWriter>();

@@ -6,6 +6,25 @@ namespace Storage.Persistence;
 /// <summary>Opens connections and turns "could not connect" into a <see cref="DatabaseUnavailableException"/>.</summary>
 internal static class PostgresConnections
 {
+    /// <summary>
+    /// Settings for the log store's hot path, unless the connection string chose otherwise: the few statements the
+    /// log writer runs thousands of times a second are prepared once per connection instead of parsed and planned
+    /// every time, and a pooled connection is not reset (DISCARD ALL would drop those prepared statements; the
+    /// store keeps no session state to reset).
+    /// </summary>
+    public static NpgsqlDataSourceBuilder Tune(NpgsqlDataSourceBuilder builder)
+    {
+        var settings = builder.ConnectionStringBuilder;
+        if (settings.MaxAutoPrepare == 0)
+        {
+            settings.MaxAutoPrepare = 32;
+            settings.AutoPrepareMinUsages = 2;
+        }
+
+        settings.NoResetOnClose = true;
+        return builder;
+    }
+
     public static async Task<NpgsqlConnection> OpenAsync(NpgsqlDataSource dataSource, CancellationToken ct)
     {
         try

@@ -279,9 +279,13 @@ public sealed class RaftNode
                 // A stale leader (e.g. after a partition): tell it our term so it steps down.
                 Send(new Message { Type = MessageType.AppResp, To = m.From });
             }
-            else if (m.Type == MessageType.PreVote)
+            else if (m.Type is MessageType.PreVote or MessageType.Vote)
             {
-                Send(new Message { Type = MessageType.PreVoteResp, To = m.From, Term = Term, Reject = true });
+                // Reject with our term (as the Raft paper's RequestVote reply does), so the candidate catches up.
+                // Ignoring a stale vote request instead can livelock: two candidates that never message each other
+                // directly (one is only a learner in the other's configuration) keep campaigning, each always a term
+                // behind a peer that drops its requests (found by the simulator, seed 35).
+                Send(new Message { Type = m.Type == MessageType.Vote ? MessageType.VoteResp : MessageType.PreVoteResp, To = m.From, Term = Term, Reject = true });
             }
 
             return;
@@ -409,7 +413,8 @@ public sealed class RaftNode
             committed,
             early,
             late,
-            reads);
+            reads,
+            termOrVoteChanged: !voteDurable);
         return outstanding;
     }
 

@@ -18,8 +18,10 @@ public sealed class Ready
         IReadOnlyList<Entry> committedEntries,
         IReadOnlyList<Message> messages,
         IReadOnlyList<Message> persistedMessages,
-        IReadOnlyList<ReadState> readStates)
+        IReadOnlyList<ReadState> readStates,
+        bool termOrVoteChanged)
     {
+        TermOrVoteChanged = termOrVoteChanged;
         SoftState = softState;
         HardState = hardState;
         Entries = entries;
@@ -33,8 +35,16 @@ public sealed class Ready
     /// <summary>Set when leader or role changed since the previous Ready.</summary>
     public SoftState? SoftState { get; }
 
-    /// <summary>Set when term, vote or commit changed since the previous Ready: persist it.</summary>
+    /// <summary>
+    /// Set when term, vote or commit changed since the previous Ready. A new term or vote must be durable before
+    /// <see cref="PersistedMessages"/> go out; a new commit index alone need not be (see <see cref="MustPersist"/>):
+    /// a restarted node starts from the commit index it last stored and learns the rest from the leader, as the
+    /// commit index is only ever a lower bound. Persist it whenever something else is written anyway.
+    /// </summary>
     public HardState? HardState { get; }
+
+    /// <summary>Whether <see cref="HardState"/> holds a term or vote not yet durable (not only a new commit index).</summary>
+    public bool TermOrVoteChanged { get; }
 
     /// <summary>New log entries to persist (overwriting any stored entry at the same or later index).</summary>
     public IReadOnlyList<Entry> Entries { get; }
@@ -53,6 +63,10 @@ public sealed class Ready
 
     public IReadOnlyList<ReadState> ReadStates { get; }
 
-    /// <summary>Whether anything here must reach disk before <see cref="PersistedMessages"/> go out.</summary>
-    public bool MustPersist => HardState is not null || Entries.Count > 0 || Snapshot is not null;
+    /// <summary>
+    /// Whether anything here must reach disk before <see cref="PersistedMessages"/> go out: entries, a snapshot,
+    /// or a new term or vote. A change of the commit index alone does not count, so that the followers of a busy
+    /// group do not pay a durable write per commit notification.
+    /// </summary>
+    public bool MustPersist => TermOrVoteChanged || Entries.Count > 0 || Snapshot is not null;
 }

@@ -281,6 +281,36 @@ public sealed class PostgresLogStoreTests : IAsyncLifetime
         Assert.Empty((await store.LoadAsync("atomic/y", 0)).Entries);
     }
 
+    [Theory]
+    [InlineData(nameof(PostgresLogStore.TruncateSql), ">=")]
+    [InlineData(nameof(PostgresLogStore.CompactSql), "<=")]
+    public async Task Deleting_a_range_reads_only_that_range_through_the_index(string statement, string op)
+    {
+        // The plan the prepared statement really gets (generic, as after auto-prepare): the index range must bound
+        // the scan, or each delete reads the replica's whole retained log (a write got 35 ms slower at 90k rows).
+        var sql = statement == nameof(PostgresLogStore.TruncateSql) ? PostgresLogStore.TruncateSql : PostgresLogStore.CompactSql;
+        await using var connection = new NpgsqlConnection(_db);
+        await connection.OpenAsync();
+        await using (var prepare = new NpgsqlCommand($"SET plan_cache_mode = force_generic_plan; PREPARE range_delete(text[], bigint[], bigint[]) AS {sql}", connection))
+        {
+            await prepare.ExecuteNonQueryAsync();
+        }
+
+        await using var explain = new NpgsqlCommand("EXPLAIN EXECUTE range_delete('{plan/1}', '{1}', '{10}')", connection);
+        var plan = new List<string>();
+        await using (var reader = await explain.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                plan.Add(reader.GetString(0));
+            }
+        }
+
+        var text = string.Join("\n", plan);
+        Assert.Contains(plan, line => line.Contains("Index Cond:", StringComparison.Ordinal) && line.Contains($"idx {op} ", StringComparison.Ordinal));
+        Assert.DoesNotContain("Seq Scan on raft_log", text, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task A_large_batch_goes_in_one_statement()
     {

@@ -43,6 +43,32 @@ public sealed class ElectionTests
     }
 
     [Fact]
+    public void AStaleCandidateLearnsTheHigherTermFromTheRejection()
+    {
+        // Without the term in the rejection, a candidate whose requests only reach nodes of a higher term never
+        // catches up, and two such candidates can campaign forever (the simulator's seed 35 did).
+        var s = RaftScenario.Create(3, c => c with { PreVote = false, CheckQuorum = false });
+        s.Elect(1);
+        s.Isolate(2);
+        s.Tick(2, 60);
+        var higher = s[2].Raft.Term;
+
+        s[3].Raft.Campaign();
+        var requests = s.Take(m => m.Type == MessageType.Vote && m.From == 3);
+        Assert.All(requests, m => Assert.True(m.Term < higher));
+        s.Heal();
+        s.Deliver(requests.Where(m => m.To == 2));
+        var rejection = Assert.Single(s.Take(m => m.From == 2 && m.To == 3));
+        Assert.Equal(MessageType.VoteResp, rejection.Type);
+        Assert.True(rejection.Reject);
+        Assert.Equal(higher, rejection.Term);
+
+        s.Deliver(new[] { rejection });
+        Assert.Equal(higher, s[3].Raft.Term);
+        Assert.Equal(RaftRole.Follower, s[3].Raft.Role);
+    }
+
+    [Fact]
     public void WithoutPreVoteARejoiningNodeDisruptsTheLeader()
     {
         // The contrast that shows what PreVote buys.

@@ -103,8 +103,9 @@ internal sealed class RaftScenario
             }
 
             n.Storage.Append(ready.Entries);
-            if (ready.HardState is { } hs)
+            if (ready.HardState is { } hs && ready.MustPersist)
             {
+                // As the replica grain does: a new commit index alone is not written.
                 n.Storage.SetHardState(hs);
             }
 

@@ -68,6 +68,46 @@ public sealed class ReadyTests
         Assert.Equal(3, s[1].Raft.CommitIndex);
     }
 
+    [Fact]
+    public void ANewCommitIndexAloneNeedNotBeDurableAndIsRelearnedAfterARestart()
+    {
+        var s = RaftScenario.Create(3);
+        s.Elect(1);
+        s[1].Raft.Propose(new byte[] { 7 });
+        var index = s[1].Raft.LastIndex;
+
+        // The entry reaches node 2 and is acknowledged; the commit index comes later, alone.
+        s.Deliver(s.Take(m => m.Type == MessageType.App && m.To == 2));
+        s.Deliver(s.Take(m => m.Type == MessageType.AppResp && m.To == 1));
+        Assert.Equal(index, s[1].Raft.CommitIndex);
+        s.Deliver(s.Take(m => m.To == 2));
+        var ready = s[2].Raft.TakeReady()!;
+        Assert.Equal(index, ready.HardState!.Value.Commit);
+        Assert.Empty(ready.Entries);
+        Assert.False(ready.TermOrVoteChanged);
+        Assert.False(ready.MustPersist);
+        Assert.Contains(ready.CommittedEntries, e => e.Index == index);
+        s[2].Raft.Advance(ready);
+        Assert.True(s[2].Storage.HardState.Commit < index); // nothing was written
+
+        // After a crash node 2 starts from the older commit index and relearns the rest from the leader.
+        s.Restart(2);
+        Assert.True(s[2].Raft.CommitIndex < index);
+        s.TickAll(3);
+        Assert.True(s[2].Raft.CommitIndex >= index);
+        Assert.Contains(s[2].Applied, e => e.Index == index && e.Data.SequenceEqual(new byte[] { 7 }));
+    }
+
+    [Fact]
+    public void ANewTermOrVoteMustBeDurable()
+    {
+        var s = RaftScenario.Create(3, c => c with { PreVote = false });
+        s[1].Raft.Campaign();
+        var ready = s[1].Raft.TakeReady()!;
+        Assert.True(ready.TermOrVoteChanged);
+        Assert.True(ready.MustPersist);
+    }
+
     /// <summary>A Ready that did not come from the node.</summary>
     private sealed class RaftScenarioFakeReady
     {

@@ -104,7 +104,9 @@ public sealed class ReplicationTests
     public void LeaderCommitsAnOldTermEntryOnlyThroughAnEntryOfItsOwnTerm()
     {
         var s = OldTermScenario(RaftFaults.None, out var leader);
-        Assert.Equal(4, leader.CommitIndex); // a quorum holds entry 5 (term 2), yet it is not committed
+        // A quorum holds entries 4 and 5 (term 2), yet neither is committed: the restart forgot commit index 4 (a
+        // commit index alone is not made durable) and term-2 entries are not committed by counting.
+        Assert.Equal(3, leader.CommitIndex);
 
         var noop = s.Take(m => m.To == 2 && m.Type == MessageType.App).Single();
         Assert.Equal(3, noop.Entries.Single().Term);

@@ -59,6 +59,8 @@ public sealed class Simulator
     private long maxCommitted;
 
     private readonly long maxSizePerMsg;
+    private SimNode? recentCommitter;
+    private long recentCommitStep;
     private readonly bool preVote;
     private readonly bool checkQuorum;
     private long nextNodeId;
@@ -208,6 +210,15 @@ public sealed class Simulator
             // Leaders are the most interesting victims: half the crashes hit the current one.
             var n = rng.Next(2) == 0 ? CurrentLeader() : RandomNode(x => x.Node is not null);
             if (n is not null)
+            {
+                Crash(n, loseUnpersisted: rng.Next(2) == 0);
+            }
+        }
+        else if ((roll -= 0.4 * options.FaultIntensity) < 0)
+        {
+            // The worst moment: a leader that has just advanced its commit index, before the news spreads (this is
+            // what exposes committing an old term's entry by counting replicas, the Raft paper's figure 8).
+            if (recentCommitter is { Node: not null } n && steps - recentCommitStep <= 3)
             {
                 Crash(n, loseUnpersisted: rng.Next(2) == 0);
             }
@@ -585,6 +596,7 @@ public sealed class Simulator
         n.Storage.Append(ready.Entries);
         if (ready.HardState is { } hs)
         {
+            // As the replica grain does: a new commit index alone is not written, so a crash may forget it.
             n.Storage.SetHardState(hs);
         }
 
@@ -815,6 +827,12 @@ public sealed class Simulator
             {
                 committedTerm[i] = t;
             }
+        }
+
+        if (node.Role == RaftRole.Leader && node.CommitIndex > n.SeenCommit)
+        {
+            recentCommitter = n;
+            recentCommitStep = steps;
         }
 
         n.SeenCommit = Math.Max(n.SeenCommit, node.CommitIndex);
