@@ -33,6 +33,7 @@ public sealed class RaftNode
     private long currentRound;
     private long confirmedRound;
     private long leaseExpiryTick;
+    private long noLeaseTerm;
 
     private ConfState baseConf;
     private int randomizedElectionTimeout;
@@ -1074,7 +1075,14 @@ public sealed class RaftNode
 
     private bool CommittedInCurrentTerm() => log.TermOrZero(log.Committed) == Term;
 
-    private void SendTimeoutNow(long to) => Send(new Message { Type = MessageType.TimeoutNow, To = to });
+    private void SendTimeoutNow(long to)
+    {
+        // The target campaigns past every follower's lease, and the message may arrive after the transfer was given
+        // up: no lease in this term from now on.
+        noLeaseTerm = Term;
+        leaseExpiryTick = 0;
+        Send(new Message { Type = MessageType.TimeoutNow, To = to });
+    }
 
     private void BroadcastAppend()
     {
@@ -1241,7 +1249,7 @@ public sealed class RaftNode
         while (roundStarts.Count > 0 && roundStarts.Peek().Round <= confirmed)
         {
             var (_, startTick) = roundStarts.Dequeue();
-            if (config.ReadOnlyOption == ReadOnlyOption.LeaseBased)
+            if (config.ReadOnlyOption == ReadOnlyOption.LeaseBased && noLeaseTerm != Term)
             {
                 leaseExpiryTick = Math.Max(leaseExpiryTick, startTick + config.ElectionTick - config.MaxClockDriftTicks);
             }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
@@ -46,6 +47,7 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain
     private Ready? outstanding;
     private bool stopped;
     private long readSequence;
+    private long lastTickAt;
     private long lastCheckpointIndex;
     private long bytesSinceCheckpoint;
     private bool checkpointInFlight;
@@ -111,11 +113,14 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain
                 HeartbeatTick = options.HeartbeatTicks,
                 MaxSizePerMsg = options.MaxSizePerMsg,
                 MaxInflightMsgs = options.MaxInflightMsgs,
+                ReadOnlyOption = options.LeaseReads ? ReadOnlyOption.LeaseBased : ReadOnlyOption.Safe,
+                MaxClockDriftTicks = options.LeaseDriftTicks,
                 Applied = snapshot.Index,
             },
             log,
             new Random());
 
+        lastTickAt = Stopwatch.GetTimestamp();
         this.RegisterGrainTimer(OnTick, new GrainTimerCreationOptions(options.TickInterval, options.TickInterval)
         {
             Interleave = true,
@@ -330,11 +335,36 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain
     {
         if (!stopped && faults?.IsPaused(keyText) != true)
         {
-            node.Tick();
+            CatchUpTicks();
             Pump();
         }
 
         return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Ticks the node once per tick interval elapsed on the monotonic clock since the last tick, so that its sense
+    /// of time (election timeouts, the leader's lease) does not fall behind when timers run late or the process was
+    /// paused. Called from the timer and before every lease decision.
+    /// </summary>
+    private void CatchUpTicks()
+    {
+        var interval = (long)(options.TickInterval.TotalSeconds * Stopwatch.Frequency);
+        var now = Stopwatch.GetTimestamp();
+        var due = (now - lastTickAt) / interval;
+        if (due <= 0)
+        {
+            return;
+        }
+
+        // Past a few election timeouts more ticks change nothing but the loop's length.
+        var ticks = Math.Min(due, 4L * options.ElectionTicks);
+        for (var i = 0; i < ticks; i++)
+        {
+            node.Tick();
+        }
+
+        lastTickAt = ticks == due ? lastTickAt + (due * interval) : now;
     }
 
     private void Pump()
@@ -518,6 +548,12 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain
     private async Task ConfirmReadIndexAsync()
     {
         EnsureRunning();
+        if (options.LeaseReads && faults?.IsPaused(keyText) != true)
+        {
+            // The lease is counted in ticks: bring them up to date first.
+            CatchUpTicks();
+        }
+
         var context = ++readSequence;
         if (!node.ReadIndex(context))
         {

@@ -12,6 +12,22 @@ public sealed class ShardReplicaOptions
 
     public long MaxSizePerMsg { get; set; } = 1024 * 1024;
 
+    /// <summary>
+    /// Linearizable reads on a leader holding a lease are answered without a heartbeat round. The lease is the Raft
+    /// core's (an election timeout less <see cref="LeaseDriftTicks"/> from the start of a heartbeat round a quorum
+    /// confirmed), counted in ticks that the replica keeps in step with the monotonic clock: a leader that was paused
+    /// or starved catches up on its ticks before it answers, so its lease has run out by then. False: every
+    /// linearizable read waits for a heartbeat round (ReadIndex).
+    /// </summary>
+    public bool LeaseReads { get; set; } = true;
+
+    /// <summary>
+    /// Ticks taken off the lease. Two cover tick granularity exactly (the leader's count lags the clock by up to a
+    /// tick; a follower counts its election timeout from a heartbeat that may arrive mid-tick); the rest is margin for
+    /// clock-rate differences between machines.
+    /// </summary>
+    public int LeaseDriftTicks { get; set; } = 3;
+
     public int MaxInflightMsgs { get; set; } = 256;
 
     /// <summary>Checkpoint (snapshot to grain storage, then truncate the log) after this many applied entries...</summary>
@@ -28,6 +44,11 @@ public sealed class ShardReplicaOptions
         if (TickInterval <= TimeSpan.Zero || ElectionTicks <= HeartbeatTicks || HeartbeatTicks <= 0)
         {
             throw new ArgumentException("Storage:Replica needs TickInterval > 0 and 0 < HeartbeatTicks < ElectionTicks");
+        }
+
+        if (LeaseDriftTicks < 2 || LeaseDriftTicks >= ElectionTicks)
+        {
+            throw new ArgumentException("Storage:Replica needs 2 <= LeaseDriftTicks < ElectionTicks");
         }
 
         if (CheckpointEntries <= 0 || CheckpointBytes <= 0 || OperationTimeout <= TimeSpan.Zero)

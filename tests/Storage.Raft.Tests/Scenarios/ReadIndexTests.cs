@@ -114,6 +114,30 @@ public sealed class ReadIndexTests
     }
 
     [Fact]
+    public void ALeaderThatSentTimeoutNowServesNoLeaseReadForTheRestOfItsTerm()
+    {
+        // The target campaigns past every follower's lease, even if the transfer was given up before TimeoutNow
+        // arrived: renewed heartbeat rounds must not bring the lease back in that term.
+        var s = RaftScenario.Create(3, c => c with { ReadOnlyOption = ReadOnlyOption.LeaseBased, MaxClockDriftTicks = 2 });
+        s.TickAll(30);
+        var leader = Assert.Single(s.Leaders).Raft;
+        var target = s.Nodes.Keys.First(id => id != leader.Id);
+        s.TickAll(1);
+
+        Assert.True(leader.TransferLeadership(target));
+        var timeoutNow = s.Take(m => m.Type == MessageType.TimeoutNow); // lost in the network, for now
+        Assert.Single(timeoutNow);
+        s.TickAll(25); // the transfer is abandoned; heartbeat rounds go on being confirmed
+        Assert.Equal(RaftRole.Leader, leader.Role);
+
+        leader.ReadIndex(1);
+        s.Process(leader.Id);
+        Assert.Empty(s[leader.Id].Reads); // waits for a round: no lease
+        s.Stabilize();
+        Assert.Single(s[leader.Id].Reads);
+    }
+
+    [Fact]
     public void WithLeasesARestartedNodeWaitsAnElectionTimeoutBeforeVoting()
     {
         // It may have acknowledged the heartbeat that extended the current leader's lease just before it crashed.
