@@ -207,6 +207,30 @@ public sealed class RaftNode
         return true;
     }
 
+    /// <summary>
+    /// Whether a linearizable read may be served now, without a heartbeat round, and from which index: true for a
+    /// leader that has committed in its term and is the only voter or holds its lease
+    /// (<see cref="ReadOnlyOption.LeaseBased"/>); the read must see the state machine at <paramref name="index"/> or
+    /// later. False: use <see cref="ReadIndex"/>.
+    /// </summary>
+    public bool TryLeaseRead(out long index)
+    {
+        index = 0;
+        if (Role != RaftRole.Leader || !CommittedInCurrentTerm())
+        {
+            return false;
+        }
+
+        if ((Conf.Voters.Count == 1 && Conf.IsVoter(Id))
+            || (config.ReadOnlyOption == ReadOnlyOption.LeaseBased && tickCount < leaseExpiryTick))
+        {
+            index = log.Committed;
+            return true;
+        }
+
+        return false;
+    }
+
     /// <summary>Hands leadership to <paramref name="target"/>; aborted if it is not done within an election timeout.</summary>
     public bool TransferLeadership(long target)
     {
@@ -1181,15 +1205,9 @@ public sealed class RaftNode
             return;
         }
 
-        if (Conf.Voters.Count == 1 && Conf.IsVoter(Id))
+        if (TryLeaseRead(out var index))
         {
-            ReleaseRead(from, context, log.Committed);
-            return;
-        }
-
-        if (config.ReadOnlyOption == ReadOnlyOption.LeaseBased && tickCount < leaseExpiryTick)
-        {
-            ReleaseRead(from, context, log.Committed);
+            ReleaseRead(from, context, index);
             return;
         }
 

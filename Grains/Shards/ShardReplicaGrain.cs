@@ -210,7 +210,7 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain
     public async Task<GetResult> Read(string key, ReadConsistency consistency)
     {
         KeyValidator.ValidateKey(key, limits);
-        if (consistency == ReadConsistency.Linearizable)
+        if (consistency == ReadConsistency.Linearizable && !CanReadUnderLease())
         {
             await ConfirmReadIndexAsync();
         }
@@ -224,7 +224,7 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain
 
     public async Task<ScanPage> Scan(string prefix, string? continueAfter, int limit, ReadConsistency consistency)
     {
-        if (consistency == ReadConsistency.Linearizable)
+        if (consistency == ReadConsistency.Linearizable && !CanReadUnderLease())
         {
             await ConfirmReadIndexAsync();
         }
@@ -347,14 +347,14 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain
     /// of time (election timeouts, the leader's lease) does not fall behind when timers run late or the process was
     /// paused. Called from the timer and before every lease decision.
     /// </summary>
-    private void CatchUpTicks()
+    private bool CatchUpTicks()
     {
         var interval = (long)(options.TickInterval.TotalSeconds * Stopwatch.Frequency);
         var now = Stopwatch.GetTimestamp();
         var due = (now - lastTickAt) / interval;
         if (due <= 0)
         {
-            return;
+            return false;
         }
 
         // Past a few election timeouts more ticks change nothing but the loop's length.
@@ -365,6 +365,7 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain
         }
 
         lastTickAt = ticks == due ? lastTickAt + (due * interval) : now;
+        return true;
     }
 
     private void Pump()
@@ -545,14 +546,30 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain
         }
     }
 
+    /// <summary>
+    /// The fast path of a linearizable read: true when this leader holds its lease and has applied everything it
+    /// knows committed, so the state machine can answer now (no round, no waiting). Ticks are brought up to date
+    /// first: the lease is counted in them.
+    /// </summary>
+    private bool CanReadUnderLease()
+    {
+        EnsureRunning();
+        if (!options.LeaseReads || faults?.IsPaused(keyText) == true)
+        {
+            return false;
+        }
+
+        if (CatchUpTicks())
+        {
+            Pump();
+        }
+
+        return !stopped && node.TryLeaseRead(out var index) && machine.AppliedIndex >= index;
+    }
+
     private async Task ConfirmReadIndexAsync()
     {
         EnsureRunning();
-        if (options.LeaseReads && faults?.IsPaused(keyText) != true)
-        {
-            // The lease is counted in ticks: bring them up to date first.
-            CatchUpTicks();
-        }
 
         var context = ++readSequence;
         if (!node.ReadIndex(context))

@@ -103,11 +103,14 @@ public sealed class ReadIndexTests
         s.TickAll(1); // a heartbeat round acknowledged by a quorum renews the lease
 
         s.Isolate(leader.Id);
+        Assert.True(leader.TryLeaseRead(out var index));
+        Assert.Equal(leader.CommitIndex, index);
         leader.ReadIndex(1);
         s.Process(leader.Id);
         Assert.Single(s[leader.Id].Reads); // served without a round trip
 
         s.Tick(leader.Id, 8); // ElectionTick - drift ticks after the round began: the lease is over
+        Assert.False(leader.TryLeaseRead(out _));
         leader.ReadIndex(2);
         s.Process(leader.Id);
         Assert.Single(s[leader.Id].Reads);
