@@ -34,17 +34,6 @@ public static class FreePorts
         throw new InvalidOperationException("no free block of ports found below 32000");
     }
 
-    public static bool IsFree(int port)
-    {
-        try
-        {
-            using var listener = new TcpListener(IPAddress.Any, port);
-            listener.Start();
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
-    }
+    /// <summary>True when nothing listens on the port on any address (the local cluster's own check).</summary>
+    public static bool IsFree(int port) => Storage.LocalCluster.Ports.IsFree(port);
 }

@@ -4,7 +4,7 @@ using System.Net.Sockets;
 namespace Storage.LocalCluster;
 
 /// <summary>Checks that the ports a silo will listen on are free, so a clash fails up front with a clear message.</summary>
-internal static class Ports
+public static class Ports
 {
     /// <summary>
     /// True when nothing listens on the port. Silos listen on every address (silo and gateway ports) or on
