@@ -570,7 +570,6 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain
     private async Task ConfirmReadIndexAsync()
     {
         EnsureRunning();
-
         var context = ++readSequence;
         if (!node.ReadIndex(context))
         {
