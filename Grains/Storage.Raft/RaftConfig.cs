@@ -30,9 +30,6 @@ public sealed record RaftConfig
     /// <summary>The index the application's state machine has applied (its checkpoint); entries above it are re-delivered.</summary>
     public long Applied { get; init; }
 
-    /// <summary>Deliberately broken behaviours, only for proving that the tests catch them.</summary>
-    internal RaftFaults Faults { get; init; }
-
     public void Validate()
     {
         if (Id == 0)
@@ -60,20 +57,4 @@ public sealed record RaftConfig
             throw new ArgumentException($"MaxClockDriftTicks must be in [0, ElectionTick)");
         }
     }
-}
-
-/// <summary>Known-unsafe variants the simulator must catch.</summary>
-[Flags]
-internal enum RaftFaults
-{
-    None = 0,
-
-    /// <summary>Grant a vote to any up-to-date candidate, even after voting for another in the same term.</summary>
-    DoubleVote = 1,
-
-    /// <summary>Commit an entry of an older term once a quorum holds it (Raft paper, figure 8).</summary>
-    CommitOldTermByCount = 2,
-
-    /// <summary>A follower acknowledges appended entries before they are durable.</summary>
-    AckBeforePersist = 4,
 }

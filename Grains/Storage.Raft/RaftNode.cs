@@ -1,3 +1,6 @@
+using Storage.Raft.Quorum;
+using Storage.Raft.Tracker;
+
 namespace Storage.Raft;
 
 /// <summary>
@@ -8,58 +11,51 @@ namespace Storage.Raft;
 /// <see cref="Random"/> passed in. Not thread-safe; drive it from one thread (or one grain turn) at a time.
 /// </summary>
 /// <remarks>
+/// <para>
 /// Membership changes one node at a time and take effect when the change is appended (Raft thesis §4.1),
-/// so the configuration is a function of the log: a restart or truncation recomputes it with no
-/// extra state. A new change is refused until the previous one is committed and the leader has committed
-/// an entry of its own term. A leader's own log counts toward commit only once it is durable (at
+/// so the configuration is a function of the log (<see cref="MembershipHistory"/>): a restart or truncation
+/// recomputes it with no extra state. A new change is refused until the previous one is committed and the leader
+/// has committed an entry of its own term. A leader's own log counts toward commit only once it is durable (at
 /// <see cref="Advance"/>); followers acknowledge only durable entries (<see cref="Ready.PersistedMessages"/>).
+/// </para>
+/// <para>
+/// The node decides; its collaborators keep the books: <see cref="ProgressTracker"/> (members, their progress, the
+/// votes; every majority through <see cref="MajorityConfig"/>), <see cref="Storage.Raft.ReadOnly"/> (ReadIndex
+/// requests, read rounds, the lease), <see cref="MembershipHistory"/> and <see cref="RaftLog"/>. The few rules
+/// the tests break on purpose to prove the simulator catches them are <c>private protected virtual</c>.
+/// </para>
 /// </remarks>
-public sealed class RaftNode
+public partial class RaftNode
 {
-    private readonly RaftConfig config;
-    private readonly IRaftLog storage;
-    private readonly Random random;
-    private readonly RaftLog log;
-    private readonly SortedDictionary<long, Progress> progress = new();
-    private readonly Dictionary<long, bool> votes = new();
-    private readonly List<(long Index, ConfState Conf)> confHistory = new();
-    private List<Message> messages = new();
-    private List<ReadState> readStates = new();
+    private readonly RaftConfig _config;
+    private readonly Random _random;
+    private readonly RaftLog _log;
+    private readonly ProgressTracker _tracker;
+    private readonly ReadOnly _readOnly;
+    private readonly MembershipHistory _membership;
+    private List<Message> _messages = new();
+    private List<ReadState> _readStates = new();
 
-    // Reads waiting for the leader's first commit in its term, then for a heartbeat round.
-    private readonly List<(long From, long Context)> readsBeforeCommit = new();
-    private readonly Queue<PendingRead> pendingReads = new();
-    private readonly Queue<(long Round, long StartTick)> roundStarts = new();
-    private long currentRound;
-    private long confirmedRound;
-    private long leaseExpiryTick;
-    private long noLeaseTerm;
-
-    private ConfState baseConf;
-    private int randomizedElectionTimeout;
-    private int electionElapsed;
-    private int heartbeatElapsed;
-    private long tickCount;
-    private long leadTransferee;
-    private long pendingConfIndex;
-    private bool broadcastPending;
-    private bool readRoundPending;
-    private HardState prevHardState;
-    private HardState persistedHardState;
-    private SoftState prevSoftState;
-    private Ready? outstanding;
+    private int _randomizedElectionTimeout;
+    private int _electionElapsed;
+    private int _heartbeatElapsed;
+    private long _tickCount;
+    private long _leadTransferee;
+    private long _pendingConfIndex;
+    private bool _broadcastPending;
 
     public RaftNode(RaftConfig config, IRaftLog storage, Random random)
     {
         config.Validate();
-        this.config = config;
-        this.storage = storage;
-        this.random = random;
-        log = new RaftLog(storage);
-        log.InitApplied(Math.Max(config.Applied, storage.Snapshot.Index));
+        _config = config;
+        _random = random;
+        _log = new RaftLog(storage);
+        _log.InitApplied(Math.Max(config.Applied, storage.Snapshot.Index));
+        _tracker = new ProgressTracker(config.MaxInflightMsgs);
+        _readOnly = new ReadOnly(config.ReadOnlyOption, config.ElectionTick - config.MaxClockDriftTicks);
 
-        baseConf = storage.Snapshot.Metadata.ConfState;
-        ApplyConf(baseConf);
+        _membership = new MembershipHistory(storage.Snapshot.Metadata.ConfState);
+        ApplyConf(_membership.Current);
         if (storage.LastIndex >= storage.FirstIndex)
         {
             foreach (var e in storage.Entries(storage.FirstIndex, storage.LastIndex + 1, long.MaxValue))
@@ -71,12 +67,12 @@ public sealed class RaftNode
         var hs = storage.HardState;
         BecomeFollower(hs.Term, 0);
         Vote = hs.Vote;
-        prevHardState = HardStateNow;
-        persistedHardState = prevHardState;
-        prevSoftState = new SoftState(0, RaftRole.Follower);
+        _prevHardState = HardStateNow;
+        _persistedHardState = _prevHardState;
+        _prevSoftState = new SoftState(0, RaftRole.Follower);
     }
 
-    public long Id => config.Id;
+    public long Id => _config.Id;
 
     public long Term { get; private set; }
 
@@ -86,38 +82,30 @@ public sealed class RaftNode
 
     public RaftRole Role { get; private set; }
 
-    public long CommitIndex => log.Committed;
+    public long CommitIndex => _log.Committed;
 
-    public long AppliedIndex => log.Applied;
+    public long AppliedIndex => _log.Applied;
 
-    public long LastIndex => log.LastIndex;
+    public long LastIndex => _log.LastIndex;
 
-    public long FirstIndex => log.FirstIndex;
+    public long FirstIndex => _log.FirstIndex;
 
     /// <summary>The membership in force (the latest change in the log, committed or not).</summary>
-    public ConfState Conf { get; private set; } = ConfState.Empty;
+    public ConfState Conf => _tracker.Config;
 
     /// <summary>Ticks seen by this node; the leader's lease is measured in them.</summary>
-    public long TickCount => tickCount;
+    public long TickCount => _tickCount;
 
     /// <summary>Whether this node could become leader (it is a voter in its current membership).</summary>
     public bool IsPromotable => Conf.IsVoter(Id);
 
-    /// <summary>For simulator checks: called with every batch of entries appended to this node's log.</summary>
-    internal Action<RaftNode, IReadOnlyList<Entry>>? OnAppend { get; set; }
-
-    /// <summary>Term at an index of this node's log, 0 if compacted or absent (for checks in tests).</summary>
-    internal long TermAtForTests(long index) => log.TermOrZero(index);
-
-    private HardState HardStateNow => new(Term, Vote, log.Committed);
-
-    private int Quorum => Conf.Voters.Count / 2 + 1;
+    private HardState HardStateNow => new(Term, Vote, _log.Committed);
 
     // ---------------------------------------------------------------- inputs
 
     public void Tick()
     {
-        tickCount++;
+        _tickCount++;
         if (Role == RaftRole.Leader)
         {
             TickLeader();
@@ -133,7 +121,7 @@ public sealed class RaftNode
     {
         if (Role != RaftRole.Leader && IsPromotable)
         {
-            StartCampaign(config.PreVote ? CampaignKind.PreElection : CampaignKind.Election);
+            StartCampaign(_config.PreVote ? CampaignKind.PreElection : CampaignKind.Election);
         }
     }
 
@@ -144,14 +132,14 @@ public sealed class RaftNode
             return ProposeResult.NotLeader(Leader);
         }
 
-        if (leadTransferee != 0)
+        if (_leadTransferee != 0)
         {
-            return new ProposeResult(ProposeOutcome.TransferInProgress, 0, 0, Id, $"transferring leadership to {leadTransferee}");
+            return new ProposeResult(ProposeOutcome.TransferInProgress, 0, 0, Id, $"transferring leadership to {_leadTransferee}");
         }
 
-        var entry = new Entry(Term, log.LastIndex + 1, EntryType.Normal, data);
+        var entry = new Entry(Term, _log.LastIndex + 1, EntryType.Normal, data);
         AppendToLog(new List<Entry> { entry });
-        broadcastPending = true;
+        _broadcastPending = true;
         return new ProposeResult(ProposeOutcome.Accepted, entry.Index, entry.Term, Id);
     }
 
@@ -162,15 +150,15 @@ public sealed class RaftNode
             return ProposeResult.NotLeader(Leader);
         }
 
-        if (leadTransferee != 0)
+        if (_leadTransferee != 0)
         {
-            return new ProposeResult(ProposeOutcome.TransferInProgress, 0, 0, Id, $"transferring leadership to {leadTransferee}");
+            return new ProposeResult(ProposeOutcome.TransferInProgress, 0, 0, Id, $"transferring leadership to {_leadTransferee}");
         }
 
-        if (pendingConfIndex > log.Committed)
+        if (_pendingConfIndex > _log.Committed)
         {
             return new ProposeResult(ProposeOutcome.ConfChangeRejected, 0, 0, Id,
-                $"a membership change (or this leader's first entry) at {pendingConfIndex} is not committed yet");
+                $"a membership change (or this leader's first entry) at {_pendingConfIndex} is not committed yet");
         }
 
         if (change.ApplyTo(Conf, out var reason) is null)
@@ -178,10 +166,10 @@ public sealed class RaftNode
             return new ProposeResult(ProposeOutcome.ConfChangeRejected, 0, 0, Id, reason);
         }
 
-        var entry = new Entry(Term, log.LastIndex + 1, EntryType.ConfChange, change.Encode());
+        var entry = new Entry(Term, _log.LastIndex + 1, EntryType.ConfChange, change.Encode());
         AppendToLog(new List<Entry> { entry });
-        pendingConfIndex = entry.Index;
-        broadcastPending = true;
+        _pendingConfIndex = entry.Index;
+        _broadcastPending = true;
         return new ProposeResult(ProposeOutcome.Accepted, entry.Index, entry.Term, Id);
     }
 
@@ -221,10 +209,9 @@ public sealed class RaftNode
             return false;
         }
 
-        if ((Conf.Voters.Count == 1 && Conf.IsVoter(Id))
-            || (config.ReadOnlyOption == ReadOnlyOption.LeaseBased && tickCount < leaseExpiryTick))
+        if ((Conf.Voters.Count == 1 && Conf.IsVoter(Id)) || _readOnly.HoldsLease(_tickCount))
         {
-            index = log.Committed;
+            index = _log.Committed;
             return true;
         }
 
@@ -239,17 +226,16 @@ public sealed class RaftNode
             return false;
         }
 
-        if (leadTransferee == target)
+        if (_leadTransferee == target)
         {
             return true;
         }
 
         // The old leader must stop serving lease reads: the target may win before the lease runs out.
-        leaseExpiryTick = 0;
-        electionElapsed = 0;
-        leadTransferee = target;
-        var pr = progress[target];
-        if (pr.Match == log.LastIndex)
+        _readOnly.ExpireLease();
+        _electionElapsed = 0;
+        _leadTransferee = target;
+        if (_tracker.ProgressMap[target].Match == _log.LastIndex)
         {
             SendTimeoutNow(target);
         }
@@ -269,11 +255,11 @@ public sealed class RaftNode
             {
                 // Leader stickiness: a follower that heard from a leader within the election timeout
                 // ignores campaigns (this is what makes CheckQuorum and leases sound).
-                var inLease = config.CheckQuorum && Leader != 0 && electionElapsed < config.ElectionTick;
+                var inLease = _config.CheckQuorum && Leader != 0 && _electionElapsed < _config.ElectionTick;
 
                 // With leases, a restarted node must not vote before an election timeout: it may have
                 // acknowledged a heartbeat that extended the current leader's lease just before it crashed.
-                inLease |= config.ReadOnlyOption == ReadOnlyOption.LeaseBased && tickCount < config.ElectionTick;
+                inLease |= _config.ReadOnlyOption == ReadOnlyOption.LeaseBased && _tickCount < _config.ElectionTick;
                 if (!m.Transfer && inLease)
                 {
                     return;
@@ -299,7 +285,7 @@ public sealed class RaftNode
         }
         else if (m.Term < Term)
         {
-            if ((config.CheckQuorum || config.PreVote) && m.Type is MessageType.App or MessageType.Heartbeat)
+            if ((_config.CheckQuorum || _config.PreVote) && m.Type is MessageType.App or MessageType.Heartbeat)
             {
                 // A stale leader (e.g. after a partition): tell it our term so it steps down.
                 Send(new Message { Type = MessageType.AppResp, To = m.From });
@@ -339,179 +325,47 @@ public sealed class RaftNode
         }
     }
 
-    // ---------------------------------------------------------------- ready / advance
-
-    /// <summary>Whether <see cref="TakeReady"/> would return a batch.</summary>
-    public bool HasReady
-    {
-        get
-        {
-            if (outstanding is not null)
-            {
-                return false;
-            }
-
-            if (broadcastPending || readRoundPending)
-            {
-                return true;
-            }
-
-            return messages.Count > 0
-                || log.Unstable.Count > 0
-                || log.UnstableSnapshot is not null
-                || log.HasNextCommittedEntries
-                || readStates.Count > 0
-                || !HardStateNow.Equals(prevHardState)
-                || !new SoftState(Leader, Role).Equals(prevSoftState);
-        }
-    }
-
-    /// <summary>The next batch of work, or null if there is none or the previous one was not advanced.</summary>
-    public Ready? TakeReady()
-    {
-        if (outstanding is not null)
-        {
-            return null;
-        }
-
-        if (broadcastPending)
-        {
-            broadcastPending = false;
-            BroadcastAppend();
-        }
-
-        if (readRoundPending)
-        {
-            // Reads requested during this turn share one heartbeat round.
-            readRoundPending = false;
-            if (Role == RaftRole.Leader && currentRound <= confirmedRound && pendingReads.Count > 0)
-            {
-                BroadcastHeartbeat(StartReadRound());
-            }
-        }
-
-        if (!HasReady)
-        {
-            return null;
-        }
-
-        var soft = new SoftState(Leader, Role);
-        SoftState? softChanged = soft.Equals(prevSoftState) ? null : soft;
-        prevSoftState = soft;
-
-        var hs = HardStateNow;
-        HardState? hardChanged = hs.Equals(prevHardState) ? null : hs;
-        prevHardState = hs;
-
-        var committed = log.NextCommittedEntries(config.MaxSizePerMsg * 4);
-        if (committed.Count > 0)
-        {
-            log.AcceptApplying(committed[^1].Index);
-        }
-
-        // If term or vote are not durable yet, nothing may leave before they are (a vote request sent
-        // before the self-vote is durable could let this node vote twice in the term after a crash).
-        var voteDurable = hs.Term == persistedHardState.Term && hs.Vote == persistedHardState.Vote;
-        var early = new List<Message>();
-        var late = new List<Message>();
-        foreach (var m in messages)
-        {
-            if (voteDurable && !NeedsDurability(m))
-            {
-                early.Add(m);
-            }
-            else
-            {
-                late.Add(m);
-            }
-        }
-
-        messages = new List<Message>();
-        var reads = readStates;
-        readStates = new List<ReadState>();
-
-        outstanding = new Ready(
-            softChanged,
-            hardChanged,
-            log.Unstable.ToList(),
-            log.UnstableSnapshot,
-            committed,
-            early,
-            late,
-            reads,
-            termOrVoteChanged: !voteDurable);
-        return outstanding;
-    }
-
-    private bool NeedsDurability(Message m) => m.Type switch
-    {
-        MessageType.AppResp => (config.Faults & RaftFaults.AckBeforePersist) == 0,
-        MessageType.VoteResp or MessageType.PreVoteResp or MessageType.Vote or MessageType.PreVote => true,
-        _ => false,
-    };
-
-    /// <summary>Reports that everything in <paramref name="ready"/> was persisted and applied.</summary>
-    public void Advance(Ready ready)
-    {
-        if (!ReferenceEquals(ready, outstanding))
-        {
-            throw new InvalidOperationException("Advance must be called with the outstanding Ready");
-        }
-
-        outstanding = null;
-        if (ready.HardState is { } hs)
-        {
-            persistedHardState = hs;
-        }
-
-        if (ready.Snapshot is { } snap)
-        {
-            log.StableSnapTo(snap.Index);
-            log.AppliedTo(snap.Index);
-        }
-
-        if (ready.Entries.Count > 0)
-        {
-            var last = ready.Entries[^1];
-            log.StableTo(last.Index, last.Term);
-        }
-
-        if (ready.CommittedEntries.Count > 0)
-        {
-            log.AppliedTo(ready.CommittedEntries[^1].Index);
-        }
-
-        if (Role == RaftRole.Leader && progress.TryGetValue(Id, out var self))
-        {
-            // The leader's own entries count toward the quorum only once durable.
-            if (self.MaybeUpdate(log.PersistedLastIndex) && MaybeCommit())
-            {
-                BroadcastAppend();
-            }
-        }
-    }
-
     /// <summary>The membership as of log position <paramref name="index"/> (for snapshots taken at that index).</summary>
-    public ConfState ConfStateAt(long index)
-    {
-        for (var i = confHistory.Count - 1; i >= 0; i--)
-        {
-            if (confHistory[i].Index <= index)
-            {
-                return confHistory[i].Conf;
-            }
-        }
-
-        return baseConf;
-    }
+    public ConfState ConfStateAt(long index) => _membership.At(index);
 
     public RaftStatus Status()
     {
         var followers = Role == RaftRole.Leader
-            ? progress.ToDictionary(p => p.Key, p => new FollowerStatus(p.Value.Match, p.Value.Next, p.Value.State, p.Value.IsLearner, p.Value.RecentActive))
+            ? _tracker.ProgressMap.ToDictionary(p => p.Key, p => new FollowerStatus(p.Value.Match, p.Value.Next, p.Value.State, p.Value.IsLearner, p.Value.RecentActive))
             : new Dictionary<long, FollowerStatus>();
-        return new RaftStatus(Id, Term, Vote, Leader, Role, log.Committed, log.Applied, log.FirstIndex, log.LastIndex, Conf, leadTransferee, followers);
+        return new RaftStatus(Id, Term, Vote, Leader, Role, _log.Committed, _log.Applied, _log.FirstIndex, _log.LastIndex, Conf, _leadTransferee, followers);
     }
+
+    // ---------------------------------------------------------------- the rules (the tests' broken variants override them)
+
+    /// <summary>Term of the entry at <paramref name="index"/> of this node's log, 0 if compacted or absent.</summary>
+    private protected long TermAt(long index) => _log.TermOrZero(index);
+
+    /// <summary>
+    /// Whether this node may vote for the candidate of <paramref name="request"/> (before the up-to-date check): once
+    /// per term, to the same candidate again, or when no leader is known; a pre-vote for a later term always.
+    /// </summary>
+    private protected virtual bool MayVoteFor(Message request) =>
+        Vote == request.From
+        || (Vote == 0 && Leader == 0)
+        || (request.Type == MessageType.PreVote && request.Term > Term);
+
+    /// <summary>
+    /// Whether the entry at <paramref name="index"/>, which a quorum holds, may be committed by counting replicas:
+    /// only one of the current term (Raft §5.4.2); older entries are committed through it.
+    /// </summary>
+    private protected virtual bool MayCommitByCount(long index) => TermAt(index) == Term;
+
+    /// <summary>
+    /// Whether <paramref name="m"/> must wait until the Ready it leaves in is durable: acknowledgements of appended
+    /// entries (the entries must survive a crash) and everything about votes.
+    /// </summary>
+    private protected virtual bool MustWaitForPersistence(Message m) => m.Type switch
+    {
+        MessageType.AppResp => true,
+        MessageType.VoteResp or MessageType.PreVoteResp or MessageType.Vote or MessageType.PreVote => true,
+        _ => false,
+    };
 
     // ---------------------------------------------------------------- roles
 
@@ -524,36 +378,15 @@ public sealed class RaftNode
         }
 
         Leader = 0;
-        electionElapsed = 0;
-        heartbeatElapsed = 0;
-        randomizedElectionTimeout = config.ElectionTick + random.Next(config.ElectionTick);
-        leadTransferee = 0;
-        votes.Clear();
-        pendingConfIndex = 0;
-        broadcastPending = false;
-        readRoundPending = false;
-        readsBeforeCommit.Clear();
-        pendingReads.Clear();
-        roundStarts.Clear();
-        currentRound = 0;
-        confirmedRound = 0;
-        leaseExpiryTick = 0;
-        ResetProgress();
-    }
-
-    private void ResetProgress()
-    {
-        progress.Clear();
-        foreach (var id in Conf.Members)
-        {
-            var pr = new Progress(log.LastIndex + 1, config.MaxInflightMsgs, Conf.IsLearner(id));
-            if (id == Id)
-            {
-                pr.Match = log.PersistedLastIndex;
-            }
-
-            progress[id] = pr;
-        }
+        _electionElapsed = 0;
+        _heartbeatElapsed = 0;
+        _randomizedElectionTimeout = _config.ElectionTick + _random.Next(_config.ElectionTick);
+        _leadTransferee = 0;
+        _tracker.ResetVotes();
+        _pendingConfIndex = 0;
+        _broadcastPending = false;
+        _readOnly.Reset();
+        _tracker.ResetProgress(_log.LastIndex + 1, Id, _log.PersistedLastIndex);
     }
 
     private void BecomeFollower(long term, long leader)
@@ -566,7 +399,7 @@ public sealed class RaftNode
     private void BecomePreCandidate()
     {
         // Pre-candidates keep term and vote: a failed pre-election disturbs nobody.
-        votes.Clear();
+        _tracker.ResetVotes();
         Leader = 0;
         Role = RaftRole.PreCandidate;
     }
@@ -586,15 +419,15 @@ public sealed class RaftNode
 
         // The empty entry commits everything before it (current-term rule) and must be committed before
         // any membership change or read is served.
-        var noop = new Entry(Term, log.LastIndex + 1, EntryType.Normal, Array.Empty<byte>());
+        var noop = new Entry(Term, _log.LastIndex + 1, EntryType.Normal, Array.Empty<byte>());
         AppendToLog(new List<Entry> { noop });
-        pendingConfIndex = noop.Index;
-        foreach (var pr in progress.Values)
+        _pendingConfIndex = noop.Index;
+        foreach (var pr in _tracker.ProgressMap.Values)
         {
             pr.Next = noop.Index;
         }
 
-        if (progress.TryGetValue(Id, out var self))
+        if (_tracker.TryGetProgress(Id, out var self))
         {
             self.Next = noop.Index + 1;
         }
@@ -626,7 +459,7 @@ public sealed class RaftNode
             term = Term;
         }
 
-        if (Poll(Id, granted: true) == VoteOutcome.Won)
+        if (_tracker.RecordVote(Id, granted: true) == VoteResult.Won)
         {
             if (kind == CampaignKind.PreElection)
             {
@@ -652,99 +485,55 @@ public sealed class RaftNode
                 Type = type,
                 To = id,
                 Term = term,
-                Index = log.LastIndex,
-                LogTerm = log.LastTerm,
+                Index = _log.LastIndex,
+                LogTerm = _log.LastTerm,
                 Transfer = kind == CampaignKind.Transfer,
             });
         }
-    }
-
-    private enum VoteOutcome
-    {
-        Pending,
-        Won,
-        Lost,
-    }
-
-    private VoteOutcome Poll(long id, bool granted)
-    {
-        if (Conf.IsVoter(id))
-        {
-            votes.TryAdd(id, granted);
-        }
-
-        var yes = votes.Count(v => v.Value && Conf.IsVoter(v.Key));
-        var no = votes.Count(v => !v.Value && Conf.IsVoter(v.Key));
-        if (yes >= Quorum)
-        {
-            return VoteOutcome.Won;
-        }
-
-        return no > Conf.Voters.Count - Quorum ? VoteOutcome.Lost : VoteOutcome.Pending;
     }
 
     // ---------------------------------------------------------------- ticks
 
     private void TickElection()
     {
-        electionElapsed++;
-        if (IsPromotable && electionElapsed >= randomizedElectionTimeout)
+        _electionElapsed++;
+        if (IsPromotable && _electionElapsed >= _randomizedElectionTimeout)
         {
-            electionElapsed = 0;
-            StartCampaign(config.PreVote ? CampaignKind.PreElection : CampaignKind.Election);
+            _electionElapsed = 0;
+            StartCampaign(_config.PreVote ? CampaignKind.PreElection : CampaignKind.Election);
         }
     }
 
     private void TickLeader()
     {
-        heartbeatElapsed++;
-        electionElapsed++;
-        if (electionElapsed >= config.ElectionTick)
+        _heartbeatElapsed++;
+        _electionElapsed++;
+        if (_electionElapsed >= _config.ElectionTick)
         {
-            electionElapsed = 0;
-            if (config.CheckQuorum)
+            _electionElapsed = 0;
+            if (_config.CheckQuorum)
             {
-                if (!QuorumActive())
+                if (!_tracker.QuorumActive(Id))
                 {
                     BecomeFollower(Term, 0);
                     return;
                 }
 
-                foreach (var (id, pr) in progress)
-                {
-                    if (id != Id)
-                    {
-                        pr.RecentActive = false;
-                    }
-                }
+                _tracker.ResetRecentActive(Id);
             }
 
-            if (leadTransferee != 0)
+            if (_leadTransferee != 0)
             {
                 // The target did not catch up and take over within an election timeout: give up.
-                leadTransferee = 0;
+                _leadTransferee = 0;
             }
         }
 
-        if (heartbeatElapsed >= config.HeartbeatTick)
+        if (_heartbeatElapsed >= _config.HeartbeatTick)
         {
-            heartbeatElapsed = 0;
+            _heartbeatElapsed = 0;
             BroadcastHeartbeat(StartReadRound());
         }
-    }
-
-    private bool QuorumActive()
-    {
-        var active = 0;
-        foreach (var id in Conf.Voters)
-        {
-            if (id == Id || (progress.TryGetValue(id, out var pr) && pr.RecentActive))
-            {
-                active++;
-            }
-        }
-
-        return active >= Quorum;
     }
 
     // ---------------------------------------------------------------- votes
@@ -752,18 +541,14 @@ public sealed class RaftNode
     private void HandleVoteRequest(Message m)
     {
         var pre = m.Type == MessageType.PreVote;
-        var canVote = Vote == m.From
-            || (Vote == 0 && Leader == 0)
-            || (pre && m.Term > Term)
-            || (config.Faults & RaftFaults.DoubleVote) != 0;
         var respType = pre ? MessageType.PreVoteResp : MessageType.VoteResp;
-        if (canVote && log.IsUpToDate(m.Index, m.LogTerm))
+        if (MayVoteFor(m) && _log.IsUpToDate(m.Index, m.LogTerm))
         {
             // A granted response carries the candidate's term so it is counted in that election.
             Send(new Message { Type = respType, To = m.From, Term = m.Term });
             if (!pre)
             {
-                electionElapsed = 0;
+                _electionElapsed = 0;
                 Vote = m.From;
             }
         }
@@ -797,9 +582,9 @@ public sealed class RaftNode
                     return;
                 }
 
-                switch (Poll(m.From, !m.Reject))
+                switch (_tracker.RecordVote(m.From, !m.Reject))
                 {
-                    case VoteOutcome.Won:
+                    case VoteResult.Won:
                         if (Role == RaftRole.PreCandidate)
                         {
                             StartCampaign(CampaignKind.Election);
@@ -810,7 +595,7 @@ public sealed class RaftNode
                         }
 
                         break;
-                    case VoteOutcome.Lost:
+                    case VoteResult.Lost:
                         BecomeFollower(Term, 0);
                         break;
                 }
@@ -826,17 +611,17 @@ public sealed class RaftNode
         switch (m.Type)
         {
             case MessageType.App:
-                electionElapsed = 0;
+                _electionElapsed = 0;
                 Leader = m.From;
                 HandleAppend(m);
                 break;
             case MessageType.Heartbeat:
-                electionElapsed = 0;
+                _electionElapsed = 0;
                 Leader = m.From;
                 HandleHeartbeat(m);
                 break;
             case MessageType.Snap:
-                electionElapsed = 0;
+                _electionElapsed = 0;
                 Leader = m.From;
                 HandleSnapshot(m);
                 break;
@@ -848,20 +633,20 @@ public sealed class RaftNode
 
                 break;
             case MessageType.ReadIndexResp:
-                readStates.Add(new ReadState(m.Index, m.Context));
+                _readStates.Add(new ReadState(m.Index, m.Context));
                 break;
         }
     }
 
     private void HandleAppend(Message m)
     {
-        if (m.Index < log.Committed)
+        if (m.Index < _log.Committed)
         {
-            Send(new Message { Type = MessageType.AppResp, To = m.From, Index = log.Committed });
+            Send(new Message { Type = MessageType.AppResp, To = m.From, Index = _log.Committed });
             return;
         }
 
-        var lastNew = log.MaybeAppend(m.Index, m.LogTerm, m.Commit, m.Entries, TruncateConfHistory, out var appended);
+        var lastNew = _log.MaybeAppend(m.Index, m.LogTerm, m.Commit, m.Entries, TruncateConfHistory, out var appended);
         if (lastNew >= 0)
         {
             if (appended is { Count: > 0 })
@@ -870,8 +655,6 @@ public sealed class RaftNode
                 {
                     TrackConfEntry(e);
                 }
-
-                OnAppend?.Invoke(this, appended);
             }
 
             Send(new Message { Type = MessageType.AppResp, To = m.From, Index = lastNew });
@@ -879,8 +662,8 @@ public sealed class RaftNode
         }
 
         // Reject with a hint that lets the leader skip a whole term of mismatching entries.
-        var hintIndex = Math.Min(m.Index, log.LastIndex);
-        var (index, term) = log.FindConflictByTerm(hintIndex, m.LogTerm);
+        var hintIndex = Math.Min(m.Index, _log.LastIndex);
+        var (index, term) = _log.FindConflictByTerm(hintIndex, m.LogTerm);
         Send(new Message
         {
             Type = MessageType.AppResp,
@@ -894,407 +677,32 @@ public sealed class RaftNode
 
     private void HandleHeartbeat(Message m)
     {
-        log.CommitTo(m.Commit);
+        _log.CommitTo(m.Commit);
         Send(new Message { Type = MessageType.HeartbeatResp, To = m.From, Context = m.Context });
     }
 
     private void HandleSnapshot(Message m)
     {
         var snap = m.Snapshot!;
-        if (snap.Index <= log.Committed)
+        if (snap.Index <= _log.Committed)
         {
-            Send(new Message { Type = MessageType.AppResp, To = m.From, Index = log.Committed });
+            Send(new Message { Type = MessageType.AppResp, To = m.From, Index = _log.Committed });
             return;
         }
 
-        if (log.MatchTerm(snap.Index, snap.Term))
+        if (_log.MatchTerm(snap.Index, snap.Term))
         {
             // Our log already holds the snapshot's last entry: just move commit. Acknowledge only the
             // committed prefix; entries after it may differ from the leader's.
-            log.CommitTo(snap.Index);
-            Send(new Message { Type = MessageType.AppResp, To = m.From, Index = log.Committed });
+            _log.CommitTo(snap.Index);
+            Send(new Message { Type = MessageType.AppResp, To = m.From, Index = _log.Committed });
             return;
         }
 
-        log.Restore(snap);
-        confHistory.Clear();
-        baseConf = snap.Metadata.ConfState;
-        ApplyConf(baseConf);
-        Send(new Message { Type = MessageType.AppResp, To = m.From, Index = log.LastIndex });
-    }
-
-    // ---------------------------------------------------------------- leader
-
-    private void StepLeader(Message m)
-    {
-        if (!progress.TryGetValue(m.From, out var pr))
-        {
-            return;
-        }
-
-        switch (m.Type)
-        {
-            case MessageType.AppResp:
-                pr.RecentActive = true;
-                HandleAppendResponse(m, pr);
-                break;
-            case MessageType.HeartbeatResp:
-                pr.RecentActive = true;
-                HandleHeartbeatResponse(m, pr);
-                break;
-            case MessageType.ReadIndex:
-                HandleReadIndex(m.From, m.Context);
-                break;
-        }
-    }
-
-    private void HandleAppendResponse(Message m, Progress pr)
-    {
-        if (m.Reject)
-        {
-            var nextProbe = m.RejectHint;
-            if (m.LogTerm > 0)
-            {
-                nextProbe = log.FindConflictByTerm(m.RejectHint, m.LogTerm).Index;
-            }
-
-            if (pr.MaybeDecrTo(m.Index, nextProbe))
-            {
-                if (pr.State == ProgressState.Replicate)
-                {
-                    pr.BecomeProbe();
-                }
-
-                SendAppend(m.From);
-            }
-
-            return;
-        }
-
-        var wasPaused = pr.IsPaused;
-        if (!pr.MaybeUpdate(m.Index))
-        {
-            return;
-        }
-
-        switch (pr.State)
-        {
-            case ProgressState.Probe:
-                pr.BecomeReplicate();
-                break;
-            case ProgressState.Snapshot when pr.Match + 1 >= log.FirstIndex:
-                pr.BecomeProbe();
-                pr.BecomeReplicate();
-                break;
-            case ProgressState.Replicate:
-                pr.Inflights.FreeLE(m.Index);
-                break;
-        }
-
-        if (MaybeCommit())
-        {
-            BroadcastAppend();
-        }
-        else if (wasPaused)
-        {
-            SendAppend(m.From);
-        }
-
-        while (Role == RaftRole.Leader && MaybeSendAppend(m.From, sendIfEmpty: false))
-        {
-        }
-
-        if (Role == RaftRole.Leader && m.From == leadTransferee && pr.Match == log.LastIndex)
-        {
-            SendTimeoutNow(m.From);
-        }
-    }
-
-    private void HandleHeartbeatResponse(Message m, Progress pr)
-    {
-        pr.ProbeSent = false;
-        if (pr.State == ProgressState.Replicate && pr.Inflights.Full)
-        {
-            pr.Inflights.FreeFirstOne();
-        }
-
-        if (pr.State == ProgressState.Snapshot && tickCount - pr.SnapshotSentTick >= config.ElectionTick)
-        {
-            // The snapshot (or its answer) was probably lost: probe again, which resends it if still needed.
-            pr.BecomeProbe();
-        }
-
-        if (pr.Match < log.LastIndex)
-        {
-            SendAppend(m.From);
-        }
-
-        if (m.Context > pr.AckedRound)
-        {
-            pr.AckedRound = m.Context;
-            AdvanceReadRounds();
-        }
-    }
-
-    private bool MaybeCommit()
-    {
-        if (Conf.Voters.Count == 0)
-        {
-            return false;
-        }
-
-        var matches = new List<long>(Conf.Voters.Count);
-        foreach (var id in Conf.Voters)
-        {
-            matches.Add(progress.TryGetValue(id, out var pr) ? pr.Match : 0);
-        }
-
-        matches.Sort();
-        var quorumIndex = matches[matches.Count - Quorum];
-        if (quorumIndex <= log.Committed)
-        {
-            return false;
-        }
-
-        // Only an entry of the current term is committed by counting replicas (Raft §5.4.2).
-        var oldTermAllowed = (config.Faults & RaftFaults.CommitOldTermByCount) != 0;
-        if (!oldTermAllowed && log.TermOrZero(quorumIndex) != Term)
-        {
-            return false;
-        }
-
-        log.CommitTo(quorumIndex);
-        OnLeaderCommitted();
-        return true;
-    }
-
-    private void OnLeaderCommitted()
-    {
-        if (readsBeforeCommit.Count > 0 && CommittedInCurrentTerm())
-        {
-            var waiting = readsBeforeCommit.ToList();
-            readsBeforeCommit.Clear();
-            foreach (var (from, ctx) in waiting)
-            {
-                HandleReadIndex(from, ctx);
-            }
-        }
-
-        // A leader removed from the membership steps down once its removal is committed.
-        if (!Conf.IsVoter(Id) && confHistory.Count > 0 && log.Committed >= confHistory[^1].Index)
-        {
-            BroadcastAppend();
-            var successor = progress
-                .Where(p => p.Key != Id && Conf.IsVoter(p.Key) && p.Value.Match == log.LastIndex)
-                .Select(p => p.Key)
-                .FirstOrDefault();
-            if (successor != 0)
-            {
-                SendTimeoutNow(successor);
-            }
-
-            BecomeFollower(Term, 0);
-        }
-    }
-
-    private bool CommittedInCurrentTerm() => log.TermOrZero(log.Committed) == Term;
-
-    private void SendTimeoutNow(long to)
-    {
-        // The target campaigns past every follower's lease, and the message may arrive after the transfer was given
-        // up: no lease in this term from now on.
-        noLeaseTerm = Term;
-        leaseExpiryTick = 0;
-        Send(new Message { Type = MessageType.TimeoutNow, To = to });
-    }
-
-    private void BroadcastAppend()
-    {
-        if (Role != RaftRole.Leader)
-        {
-            return;
-        }
-
-        foreach (var id in progress.Keys.ToList())
-        {
-            if (id != Id)
-            {
-                SendAppend(id);
-            }
-        }
-    }
-
-    private void SendAppend(long to) => MaybeSendAppend(to, sendIfEmpty: true);
-
-    private bool MaybeSendAppend(long to, bool sendIfEmpty)
-    {
-        if (!progress.TryGetValue(to, out var pr) || pr.IsPaused)
-        {
-            return false;
-        }
-
-        var prevIndex = pr.Next - 1;
-        IReadOnlyList<Entry>? entries = null;
-        var haveTerm = log.TryTerm(prevIndex, out var prevTerm);
-        if (haveTerm)
-        {
-            entries = log.Entries(pr.Next, log.LastIndex + 1, config.MaxSizePerMsg);
-        }
-
-        if (!haveTerm || entries is null)
-        {
-            // The follower needs entries we compacted: send the snapshot instead.
-            if (!pr.RecentActive)
-            {
-                return false;
-            }
-
-            var snap = log.Snapshot;
-            pr.BecomeSnapshot(snap.Index, tickCount);
-            Send(new Message { Type = MessageType.Snap, To = to, Snapshot = snap });
-            return true;
-        }
-
-        if (entries.Count == 0 && !sendIfEmpty)
-        {
-            return false;
-        }
-
-        Send(new Message
-        {
-            Type = MessageType.App,
-            To = to,
-            Index = prevIndex,
-            LogTerm = prevTerm,
-            Entries = entries,
-            Commit = log.Committed,
-        });
-        pr.SentEntries(entries.Count, entries.Count > 0 ? entries[^1].Index : prevIndex);
-        return true;
-    }
-
-    private void BroadcastHeartbeat(long round)
-    {
-        foreach (var (id, pr) in progress)
-        {
-            if (id == Id)
-            {
-                continue;
-            }
-
-            Send(new Message
-            {
-                Type = MessageType.Heartbeat,
-                To = id,
-                Commit = Math.Min(pr.Match, log.Committed),
-                Context = round,
-            });
-        }
-    }
-
-    // ---------------------------------------------------------------- reads
-
-    private readonly record struct PendingRead(long From, long Context, long Index, long Round);
-
-    private void HandleReadIndex(long from, long context)
-    {
-        if (!CommittedInCurrentTerm())
-        {
-            // Until the leader commits in its term it does not know the true commit index.
-            readsBeforeCommit.Add((from, context));
-            return;
-        }
-
-        if (TryLeaseRead(out var index))
-        {
-            ReleaseRead(from, context, index);
-            return;
-        }
-
-        // Joins the next round to start: when the one in flight is confirmed, or at the end of this turn.
-        pendingReads.Enqueue(new PendingRead(from, context, log.Committed, 0));
-        if (currentRound <= confirmedRound)
-        {
-            readRoundPending = true;
-        }
-    }
-
-    /// <summary>Starts a heartbeat round; reads waiting without a round join it.</summary>
-    private long StartReadRound()
-    {
-        currentRound++;
-        roundStarts.Enqueue((currentRound, tickCount));
-        if (pendingReads.Any(r => r.Round == 0))
-        {
-            var all = pendingReads.ToList();
-            pendingReads.Clear();
-            foreach (var r in all)
-            {
-                pendingReads.Enqueue(r.Round == 0 ? r with { Round = currentRound } : r);
-            }
-        }
-
-        if (progress.TryGetValue(Id, out var self))
-        {
-            self.AckedRound = currentRound;
-        }
-
-        AdvanceReadRounds();
-        return currentRound;
-    }
-
-    private void AdvanceReadRounds()
-    {
-        if (Conf.Voters.Count == 0)
-        {
-            return;
-        }
-
-        var acked = new List<long>(Conf.Voters.Count);
-        foreach (var id in Conf.Voters)
-        {
-            acked.Add(progress.TryGetValue(id, out var pr) ? pr.AckedRound : 0);
-        }
-
-        acked.Sort();
-        var confirmed = acked[acked.Count - Quorum];
-        if (confirmed <= confirmedRound)
-        {
-            return;
-        }
-
-        confirmedRound = confirmed;
-        while (roundStarts.Count > 0 && roundStarts.Peek().Round <= confirmed)
-        {
-            var (_, startTick) = roundStarts.Dequeue();
-            if (config.ReadOnlyOption == ReadOnlyOption.LeaseBased && noLeaseTerm != Term)
-            {
-                leaseExpiryTick = Math.Max(leaseExpiryTick, startTick + config.ElectionTick - config.MaxClockDriftTicks);
-            }
-        }
-
-        while (pendingReads.Count > 0 && pendingReads.Peek().Round != 0 && pendingReads.Peek().Round <= confirmed)
-        {
-            var r = pendingReads.Dequeue();
-            ReleaseRead(r.From, r.Context, r.Index);
-        }
-
-        if (pendingReads.Count > 0 && currentRound <= confirmedRound)
-        {
-            BroadcastHeartbeat(StartReadRound());
-        }
-    }
-
-    private void ReleaseRead(long from, long context, long index)
-    {
-        if (from == Id)
-        {
-            readStates.Add(new ReadState(index, context));
-        }
-        else
-        {
-            Send(new Message { Type = MessageType.ReadIndexResp, To = from, Index = index, Context = context });
-        }
+        _log.Restore(snap);
+        _membership.Restore(snap.Metadata.ConfState);
+        ApplyConf(_membership.Current);
+        Send(new Message { Type = MessageType.AppResp, To = m.From, Index = _log.LastIndex });
     }
 
     // ---------------------------------------------------------------- log and membership
@@ -1302,66 +710,40 @@ public sealed class RaftNode
     private void AppendToLog(List<Entry> entries)
     {
         TruncateConfHistory(entries[0].Index);
-        log.TruncateAndAppend(entries);
+        _log.TruncateAndAppend(entries);
         foreach (var e in entries)
         {
             TrackConfEntry(e);
         }
-
-        OnAppend?.Invoke(this, entries);
     }
 
     private void TrackConfEntry(Entry e)
     {
-        if (e.Type != EntryType.ConfChange)
+        if (_membership.Track(e))
         {
-            return;
+            ApplyConf(_membership.Current);
         }
-
-        var change = ConfChange.Decode(e.Data);
-        var next = change.ApplyTo(Conf, out _) ?? Conf;
-        confHistory.Add((e.Index, next));
-        ApplyConf(next);
     }
 
     private void TruncateConfHistory(long fromIndex)
     {
-        var removed = confHistory.RemoveAll(c => c.Index >= fromIndex);
-        if (removed > 0)
+        if (_membership.TruncateFrom(fromIndex))
         {
-            ApplyConf(confHistory.Count > 0 ? confHistory[^1].Conf : baseConf);
+            ApplyConf(_membership.Current);
         }
     }
 
     private void ApplyConf(ConfState conf)
     {
-        Conf = conf;
-        foreach (var id in progress.Keys.ToList())
+        foreach (var id in _tracker.ApplyConfig(conf, _log.LastIndex + 1, Id, _log.PersistedLastIndex))
         {
-            if (!conf.IsMember(id))
-            {
-                progress.Remove(id);
-            }
+            // A member that joins (or leaves) starts its read-round acknowledgements over.
+            _readOnly.Forget(id);
         }
 
-        foreach (var id in conf.Members)
+        if (_leadTransferee != 0 && !conf.IsVoter(_leadTransferee))
         {
-            if (progress.TryGetValue(id, out var pr))
-            {
-                pr.IsLearner = conf.IsLearner(id);
-            }
-            else
-            {
-                progress[id] = new Progress(log.LastIndex + 1, config.MaxInflightMsgs, conf.IsLearner(id))
-                {
-                    Match = id == Id ? log.PersistedLastIndex : 0,
-                };
-            }
-        }
-
-        if (leadTransferee != 0 && !conf.IsVoter(leadTransferee))
-        {
-            leadTransferee = 0;
+            _leadTransferee = 0;
         }
 
         if (Role == RaftRole.Leader)
@@ -1373,7 +755,7 @@ public sealed class RaftNode
             }
             else
             {
-                broadcastPending = true;
+                _broadcastPending = true;
             }
         }
     }
@@ -1383,6 +765,6 @@ public sealed class RaftNode
         var term = m.Type is MessageType.Vote or MessageType.PreVote or MessageType.VoteResp or MessageType.PreVoteResp
             ? m.Term
             : Term;
-        messages.Add(m with { From = Id, Term = term });
+        _messages.Add(m with { From = Id, Term = term });
     }
 }

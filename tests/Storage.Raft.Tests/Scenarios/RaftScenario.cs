@@ -1,4 +1,5 @@
 using System.Text;
+using Storage.Raft.Tests.BrokenVariants;
 using Xunit;
 
 namespace Storage.Raft.Tests.Scenarios;
@@ -22,9 +23,14 @@ internal sealed class ScenarioNode
 internal sealed class RaftScenario
 {
     private readonly Func<RaftConfig, RaftConfig> configure;
+    private readonly RaftFaults faults;
     private readonly HashSet<(long, long)> cut = new();
 
-    private RaftScenario(Func<RaftConfig, RaftConfig> configure) => this.configure = configure;
+    private RaftScenario(Func<RaftConfig, RaftConfig> configure, RaftFaults faults)
+    {
+        this.configure = configure;
+        this.faults = faults;
+    }
 
     public SortedDictionary<long, ScenarioNode> Nodes { get; } = new();
 
@@ -33,9 +39,10 @@ internal sealed class RaftScenario
     /// <summary>Every message delivered, in order (for assertions about traffic).</summary>
     public List<Message> Delivered { get; } = new();
 
-    public static RaftScenario Create(int voters, Func<RaftConfig, RaftConfig>? configure = null)
+    /// <param name="faults">Rules every node breaks on purpose (<see cref="TestRaftNode"/>); none by default.</param>
+    public static RaftScenario Create(int voters, Func<RaftConfig, RaftConfig>? configure = null, RaftFaults faults = RaftFaults.None)
     {
-        var scenario = new RaftScenario(configure ?? (c => c));
+        var scenario = new RaftScenario(configure ?? (c => c), faults);
         var ids = Enumerable.Range(1, voters).Select(i => (long)i).ToList();
         foreach (var id in ids)
         {
@@ -53,7 +60,7 @@ internal sealed class RaftScenario
         storage ??= new MemoryRaftLog(Snapshot.Initial(ConfState.Empty));
         var node = new ScenarioNode
         {
-            Raft = new RaftNode(config, storage, new Random((int)id)),
+            Raft = NewNode(config, storage, new Random((int)id)),
             Storage = storage,
             Config = config,
         };
@@ -68,8 +75,11 @@ internal sealed class RaftScenario
         InFlight.RemoveAll(m => m.To == id);
         var applied = n.Storage.Snapshot.Index;
         n.Applied.RemoveAll(e => e.Index > applied);
-        n.Raft = new RaftNode(n.Config with { Applied = applied }, n.Storage, new Random((int)id + 1000));
+        n.Raft = NewNode(n.Config with { Applied = applied }, n.Storage, new Random((int)id + 1000));
     }
+
+    private RaftNode NewNode(RaftConfig config, MemoryRaftLog storage, Random random) =>
+        faults == RaftFaults.None ? new RaftNode(config, storage, random) : new TestRaftNode(config, storage, random, faults);
 
     public void Cut(long a, long b)
     {

@@ -1,3 +1,4 @@
+using Storage.Raft.Tests.BrokenVariants;
 using Xunit;
 
 namespace Storage.Raft.Tests.Scenarios;
@@ -130,7 +131,7 @@ public sealed class ReplicationTests
     /// </summary>
     private static RaftScenario OldTermScenario(RaftFaults faults, out RaftNode leader)
     {
-        var s = RaftScenario.Create(3, c => c with { MaxSizePerMsg = 1, PreVote = false, CheckQuorum = false, Faults = faults });
+        var s = RaftScenario.Create(3, c => c with { MaxSizePerMsg = 1, PreVote = false, CheckQuorum = false }, faults);
         s.Elect(1); // term 2, no-op at 4
         s.Isolate(1);
         s.Propose(1, "x"); // (5, t2) on node 1 only

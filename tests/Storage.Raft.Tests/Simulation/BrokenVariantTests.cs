@@ -1,3 +1,4 @@
+using Storage.Raft.Tests.BrokenVariants;
 using Xunit;
 using Xunit.Abstractions;
 

@@ -1,3 +1,5 @@
+using Storage.Raft.Tests.BrokenVariants;
+
 namespace Storage.Raft.Tests.Simulation;
 
 /// <summary>One simulated server: durable storage survives a crash, everything else does not.</summary>
@@ -16,7 +18,7 @@ internal sealed class SimNode
     public MemoryRaftLog Storage { get; }
 
     /// <summary>The running node; null while crashed.</summary>
-    public RaftNode? Node { get; set; }
+    public TestRaftNode? Node { get; set; }
 
     /// <summary>A Ready taken but not yet persisted.</summary>
     public Ready? Outstanding { get; set; }

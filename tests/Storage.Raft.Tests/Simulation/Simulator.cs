@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Text;
+using Storage.Raft.Tests.BrokenVariants;
 
 namespace Storage.Raft.Tests.Simulation;
 
@@ -536,10 +537,8 @@ public sealed class Simulator
             ReadOnlyOption = options.LeaseReads ? ReadOnlyOption.LeaseBased : ReadOnlyOption.Safe,
             MaxClockDriftTicks = 1,
             Applied = machine.Applied,
-            Faults = options.Faults,
         };
-        n.Node = new RaftNode(config, n.Storage, new Random(rng.Next()));
-        n.Node.OnAppend = OnAppend;
+        n.Node = new TestRaftNode(config, n.Storage, new Random(rng.Next()), options.Faults);
         n.SeenCommit = n.Node.CommitIndex;
         n.LeaderSince = null;
         Check(n);
@@ -564,6 +563,11 @@ public sealed class Simulator
         while (n.Node is { } node && n.Outstanding is null && node.TakeReady() is { } ready)
         {
             n.Outstanding = ready;
+            if (ready.Entries.Count > 0)
+            {
+                CheckLogMatching(node, ready.Entries);
+            }
+
             foreach (var m in ready.Messages)
             {
                 Send(m);
@@ -741,9 +745,13 @@ public sealed class Simulator
 
     // ---------------------------------------------------------------- invariants
 
-    private void OnAppend(RaftNode node, IReadOnlyList<Entry> entries)
+    /// <summary>
+    /// Log Matching: an entry at an (index, term) is the same on every node, after the same previous term. Entries
+    /// are seen as the node hands them over to be persisted (<see cref="Ready.Entries"/>).
+    /// </summary>
+    private void CheckLogMatching(TestRaftNode node, IReadOnlyList<Entry> entries)
     {
-        var prevTerm = node.TermAtForTests(entries[0].Index - 1);
+        var prevTerm = node.LogTermAt(entries[0].Index - 1);
         foreach (var e in entries)
         {
             var data = Hash(e.Data) ^ (ulong)e.Type;
@@ -786,7 +794,7 @@ public sealed class Simulator
                 // Leader Completeness: a new leader holds every committed entry.
                 for (var i = Math.Max(1, node.FirstIndex); i <= maxCommitted; i++)
                 {
-                    if (committedTerm.TryGetValue(i, out var ct) && node.TermAtForTests(i) != ct)
+                    if (committedTerm.TryGetValue(i, out var ct) && node.LogTermAt(i) != ct)
                     {
                         Fail($"leader completeness: leader {node.Id} (t{node.Term}) lacks committed entry ({i},t{ct})");
                         return;
@@ -797,14 +805,14 @@ public sealed class Simulator
             {
                 // Leader Append-Only: a leader never removes or rewrites its entries.
                 if (node.LastIndex < since.LastIndex ||
-                    (since.LastIndex >= node.FirstIndex - 1 && node.TermAtForTests(since.LastIndex) != since.LastTerm))
+                    (since.LastIndex >= node.FirstIndex - 1 && node.LogTermAt(since.LastIndex) != since.LastTerm))
                 {
                     Fail($"leader append-only: leader {node.Id} (t{node.Term}) rewrote its log at or below {since.LastIndex}");
                     return;
                 }
             }
 
-            n.LeaderSince = (node.Term, node.LastIndex, node.TermAtForTests(node.LastIndex));
+            n.LeaderSince = (node.Term, node.LastIndex, node.LogTermAt(node.LastIndex));
         }
         else
         {
@@ -814,7 +822,7 @@ public sealed class Simulator
         // Commit-level State Machine Safety: everyone commits the same entry at each index.
         for (var i = Math.Max(n.SeenCommit + 1, node.FirstIndex); i <= node.CommitIndex; i++)
         {
-            var t = node.TermAtForTests(i);
+            var t = node.LogTermAt(i);
             if (committedTerm.TryGetValue(i, out var ct))
             {
                 if (ct != t)

@@ -1,16 +1,4 @@
-namespace Storage.Raft;
-
-public enum ProgressState : byte
-{
-    /// <summary>Finding the match point: one append at a time.</summary>
-    Probe = 0,
-
-    /// <summary>Streaming appends optimistically within the in-flight window.</summary>
-    Replicate = 1,
-
-    /// <summary>Waiting for the follower to install a snapshot.</summary>
-    Snapshot = 2,
-}
+namespace Storage.Raft.Tracker;
 
 /// <summary>The leader's view of one follower (etcd-raft's Progress).</summary>
 internal sealed class Progress
@@ -42,9 +30,6 @@ internal sealed class Progress
     public bool RecentActive { get; set; }
 
     public bool IsLearner { get; set; }
-
-    /// <summary>Highest read round this follower acknowledged.</summary>
-    public long AckedRound { get; set; }
 
     public bool IsPaused => State switch
     {
