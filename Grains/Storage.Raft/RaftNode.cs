@@ -1,4 +1,3 @@
-using Storage.Raft.Quorum;
 using Storage.Raft.Tracker;
 
 namespace Storage.Raft;
@@ -125,34 +124,14 @@ public partial class RaftNode
         }
     }
 
-    public ProposeResult Propose(byte[] data)
-    {
-        if (Role != RaftRole.Leader)
-        {
-            return ProposeResult.NotLeader(Leader);
-        }
-
-        if (_leadTransferee != 0)
-        {
-            return new ProposeResult(ProposeOutcome.TransferInProgress, 0, 0, Id, $"transferring leadership to {_leadTransferee}");
-        }
-
-        var entry = new Entry(Term, _log.LastIndex + 1, EntryType.Normal, data);
-        AppendToLog(new List<Entry> { entry });
-        _broadcastPending = true;
-        return new ProposeResult(ProposeOutcome.Accepted, entry.Index, entry.Term, Id);
-    }
+    public ProposeResult Propose(byte[] data) =>
+        RefuseProposal() ?? AppendProposal(EntryType.Normal, data);
 
     public ProposeResult ProposeConfChange(ConfChange change)
     {
-        if (Role != RaftRole.Leader)
+        if (RefuseProposal() is { } refused)
         {
-            return ProposeResult.NotLeader(Leader);
-        }
-
-        if (_leadTransferee != 0)
-        {
-            return new ProposeResult(ProposeOutcome.TransferInProgress, 0, 0, Id, $"transferring leadership to {_leadTransferee}");
+            return refused;
         }
 
         if (_pendingConfIndex > _log.Committed)
@@ -166,11 +145,9 @@ public partial class RaftNode
             return new ProposeResult(ProposeOutcome.ConfChangeRejected, 0, 0, Id, reason);
         }
 
-        var entry = new Entry(Term, _log.LastIndex + 1, EntryType.ConfChange, change.Encode());
-        AppendToLog(new List<Entry> { entry });
-        _pendingConfIndex = entry.Index;
-        _broadcastPending = true;
-        return new ProposeResult(ProposeOutcome.Accepted, entry.Index, entry.Term, Id);
+        var result = AppendProposal(EntryType.ConfChange, change.Encode());
+        _pendingConfIndex = result.Index;
+        return result;
     }
 
     /// <summary>
@@ -360,12 +337,34 @@ public partial class RaftNode
     /// Whether <paramref name="m"/> must wait until the Ready it leaves in is durable: acknowledgements of appended
     /// entries (the entries must survive a crash) and everything about votes.
     /// </summary>
-    private protected virtual bool MustWaitForPersistence(Message m) => m.Type switch
+    private protected virtual bool MustWaitForPersistence(Message m) =>
+        m.Type is MessageType.AppResp or MessageType.VoteResp or MessageType.PreVoteResp or MessageType.Vote or MessageType.PreVote;
+
+    // ---------------------------------------------------------------- proposals
+
+    /// <summary>Why a proposal cannot be taken now (not the leader, or handing leadership over); null if it can.</summary>
+    private ProposeResult? RefuseProposal()
     {
-        MessageType.AppResp => true,
-        MessageType.VoteResp or MessageType.PreVoteResp or MessageType.Vote or MessageType.PreVote => true,
-        _ => false,
-    };
+        if (Role != RaftRole.Leader)
+        {
+            return ProposeResult.NotLeader(Leader);
+        }
+
+        if (_leadTransferee != 0)
+        {
+            return new ProposeResult(ProposeOutcome.TransferInProgress, 0, 0, Id, $"transferring leadership to {_leadTransferee}");
+        }
+
+        return null;
+    }
+
+    private ProposeResult AppendProposal(EntryType type, byte[] data)
+    {
+        var entry = new Entry(Term, _log.LastIndex + 1, type, data);
+        AppendToLog(new List<Entry> { entry });
+        _broadcastPending = true;
+        return new ProposeResult(ProposeOutcome.Accepted, entry.Index, entry.Term, Id);
+    }
 
     // ---------------------------------------------------------------- roles
 
@@ -435,63 +434,6 @@ public partial class RaftNode
         BroadcastAppend();
     }
 
-    private enum CampaignKind
-    {
-        PreElection,
-        Election,
-        Transfer,
-    }
-
-    private void StartCampaign(CampaignKind kind)
-    {
-        long term;
-        MessageType type;
-        if (kind == CampaignKind.PreElection)
-        {
-            BecomePreCandidate();
-            type = MessageType.PreVote;
-            term = Term + 1;
-        }
-        else
-        {
-            BecomeCandidate();
-            type = MessageType.Vote;
-            term = Term;
-        }
-
-        if (_tracker.RecordVote(Id, granted: true) == VoteResult.Won)
-        {
-            if (kind == CampaignKind.PreElection)
-            {
-                StartCampaign(CampaignKind.Election);
-            }
-            else
-            {
-                BecomeLeader();
-            }
-
-            return;
-        }
-
-        foreach (var id in Conf.Voters)
-        {
-            if (id == Id)
-            {
-                continue;
-            }
-
-            Send(new Message
-            {
-                Type = type,
-                To = id,
-                Term = term,
-                Index = _log.LastIndex,
-                LogTerm = _log.LastTerm,
-                Transfer = kind == CampaignKind.Transfer,
-            });
-        }
-    }
-
     // ---------------------------------------------------------------- ticks
 
     private void TickElection()
@@ -533,74 +475,6 @@ public partial class RaftNode
         {
             _heartbeatElapsed = 0;
             BroadcastHeartbeat(StartReadRound());
-        }
-    }
-
-    // ---------------------------------------------------------------- votes
-
-    private void HandleVoteRequest(Message m)
-    {
-        var pre = m.Type == MessageType.PreVote;
-        var respType = pre ? MessageType.PreVoteResp : MessageType.VoteResp;
-        if (MayVoteFor(m) && _log.IsUpToDate(m.Index, m.LogTerm))
-        {
-            // A granted response carries the candidate's term so it is counted in that election.
-            Send(new Message { Type = respType, To = m.From, Term = m.Term });
-            if (!pre)
-            {
-                _electionElapsed = 0;
-                Vote = m.From;
-            }
-        }
-        else
-        {
-            Send(new Message { Type = respType, To = m.From, Term = Term, Reject = true });
-        }
-    }
-
-    private void StepCandidate(Message m)
-    {
-        var myResp = Role == RaftRole.PreCandidate ? MessageType.PreVoteResp : MessageType.VoteResp;
-        switch (m.Type)
-        {
-            case MessageType.App:
-                BecomeFollower(m.Term, m.From);
-                HandleAppend(m);
-                break;
-            case MessageType.Heartbeat:
-                BecomeFollower(m.Term, m.From);
-                HandleHeartbeat(m);
-                break;
-            case MessageType.Snap:
-                BecomeFollower(m.Term, m.From);
-                HandleSnapshot(m);
-                break;
-            case MessageType.PreVoteResp:
-            case MessageType.VoteResp:
-                if (m.Type != myResp)
-                {
-                    return;
-                }
-
-                switch (_tracker.RecordVote(m.From, !m.Reject))
-                {
-                    case VoteResult.Won:
-                        if (Role == RaftRole.PreCandidate)
-                        {
-                            StartCampaign(CampaignKind.Election);
-                        }
-                        else
-                        {
-                            BecomeLeader();
-                        }
-
-                        break;
-                    case VoteResult.Lost:
-                        BecomeFollower(Term, 0);
-                        break;
-                }
-
-                break;
         }
     }
 
