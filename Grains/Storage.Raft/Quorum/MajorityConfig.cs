@@ -29,13 +29,14 @@ internal readonly struct MajorityConfig
             return 0;
         }
 
-        var values = new long[Count];
+        // Called on every append acknowledgement: small groups sort on the stack.
+        Span<long> values = Count <= 16 ? stackalloc long[Count] : new long[Count];
         for (var i = 0; i < values.Length; i++)
         {
             values[i] = acked(_voters[i]);
         }
 
-        Array.Sort(values);
+        values.Sort();
         return values[Count - Quorum];
     }
 

@@ -13,8 +13,13 @@ internal sealed class ProgressTracker
     private readonly SortedDictionary<long, Progress> _progress = new();
     private readonly Dictionary<long, bool> _votes = new();
     private readonly int _maxInflight;
+    private readonly Func<long, long> _matchOf;
 
-    public ProgressTracker(int maxInflight) => _maxInflight = maxInflight;
+    public ProgressTracker(int maxInflight)
+    {
+        _maxInflight = maxInflight;
+        _matchOf = id => _progress.TryGetValue(id, out var pr) ? pr.Match : 0;
+    }
 
     /// <summary>The membership in force.</summary>
     public ConfState Config { get; private set; } = ConfState.Empty;
@@ -81,7 +86,7 @@ internal sealed class ProgressTracker
     }
 
     /// <summary>The highest index a majority of voters has durably replicated.</summary>
-    public long Committed() => Voters.CommittedIndex(id => _progress.TryGetValue(id, out var pr) ? pr.Match : 0);
+    public long Committed() => Voters.CommittedIndex(_matchOf);
 
     /// <summary>Whether a majority of voters (this node included) was heard from since the last <see cref="ResetRecentActive"/>.</summary>
     public bool QuorumActive(long selfId)
