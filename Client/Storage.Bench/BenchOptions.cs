@@ -14,7 +14,7 @@ public enum BenchDriverKind
     /// <summary>One PostgreSQL table (upsert, select by key), through Npgsql.</summary>
     Postgres,
 
-    /// <summary>The plain Orleans way: one <see cref="Storage.Baseline.IPlainKeyGrain"/> per key, persisted with AdoNet grain storage.</summary>
+    /// <summary>The plain Orleans way: one <see cref="Storage.Bench.Baseline.IPlainKeyGrain"/> per key, persisted with AdoNet grain storage.</summary>
     Orleans,
 }
 
