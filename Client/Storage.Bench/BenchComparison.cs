@@ -3,16 +3,6 @@ using System.Text;
 
 namespace Storage.Bench;
 
-/// <summary>What a target compares.</summary>
-public enum BenchMetric
-{
-    /// <summary>Successful operations per second; the store must reach at least Factor × the baseline's.</summary>
-    Throughput,
-
-    /// <summary>Median latency; the store's must be at most Factor × the baseline's.</summary>
-    P50,
-}
-
 /// <summary>A goal for the store against a peer in one scenario (results with label <see cref="Scenario"/>).</summary>
 public sealed record BenchTarget(string Scenario, string Description, BenchMetric Metric, string Baseline, double Factor);
 

@@ -1,41 +1,4 @@
-using System.Text.Json;
-using System.Text.Json.Serialization;
-using HdrHistogram;
-
 namespace Storage.Bench;
-
-/// <summary>Latency percentiles of one kind of operation (or all), in milliseconds, from an HdrHistogram.</summary>
-public sealed record LatencySummary(
-    long Count,
-    double MeanMs,
-    double P50Ms,
-    double P90Ms,
-    double P99Ms,
-    double P999Ms,
-    double MaxMs)
-{
-    public static LatencySummary Empty { get; } = new(0, 0, 0, 0, 0, 0, 0);
-
-    /// <summary>Summarises a histogram of latencies recorded in microseconds.</summary>
-    public static LatencySummary FromMicroseconds(HistogramBase histogram)
-    {
-        ArgumentNullException.ThrowIfNull(histogram);
-        if (histogram.TotalCount == 0)
-        {
-            return Empty;
-        }
-
-        static double Ms(long micros) => Math.Round(micros / 1000.0, 3);
-        return new LatencySummary(
-            histogram.TotalCount,
-            Math.Round(histogram.GetMean() / 1000.0, 3),
-            Ms(histogram.GetValueAtPercentile(50)),
-            Ms(histogram.GetValueAtPercentile(90)),
-            Ms(histogram.GetValueAtPercentile(99)),
-            Ms(histogram.GetValueAtPercentile(99.9)),
-            Ms(histogram.GetMaxValue()));
-    }
-}
 
 /// <summary>One benchmark run's outcome: what ran, how many operations completed in the measured window, throughput and latency.</summary>
 public sealed record BenchResult
@@ -100,35 +63,4 @@ public sealed record BenchResult
     public double P999Ms => Latency.P999Ms;
 
     public double MaxMs => Latency.MaxMs;
-}
-
-/// <summary>Writes and reads <see cref="BenchResult"/> JSON files (camelCase, indented; one result per file).</summary>
-public static class BenchResultJson
-{
-    private static readonly JsonSerializerOptions Options = new()
-    {
-        WriteIndented = true,
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-    };
-
-    public static string Serialize(BenchResult result) => JsonSerializer.Serialize(result, Options);
-
-    public static BenchResult Deserialize(string json) =>
-        JsonSerializer.Deserialize<BenchResult>(json, Options) ?? throw new JsonException("the file holds no result");
-
-    public static async Task WriteAsync(string path, BenchResult result, CancellationToken ct = default)
-    {
-        var full = Path.GetFullPath(path);
-        if (Path.GetDirectoryName(full) is { } folder)
-        {
-            System.IO.Directory.CreateDirectory(folder);
-        }
-
-        await File.WriteAllTextAsync(full, Serialize(result) + Environment.NewLine, ct).ConfigureAwait(false);
-    }
-
-    public static async Task<BenchResult> ReadAsync(string path, CancellationToken ct = default) =>
-        Deserialize(await File.ReadAllTextAsync(path, ct).ConfigureAwait(false));
 }

@@ -115,10 +115,10 @@ trap 'exit 143' TERM
 if [ "${BENCH_SKIP_BUILD:-0}" != "1" ]; then
   log "building Release (launcher, silo, storage-bench)"
   dotnet build "$repo/infra/local/local-cluster.slnf" -c Release -nologo -v:q -clp:NoSummary
-  dotnet build "$repo/Client/Storage.Bench/Runner/Storage.Bench.Runner.csproj" -c Release -nologo -v:q -clp:NoSummary
+  dotnet build "$repo/Client/Storage.Bench.Runner/Storage.Bench.Runner.csproj" -c Release -nologo -v:q -clp:NoSummary
 fi
 launcher_dll="$repo/infra/local/Storage.LocalCluster/bin/Release/net10.0/Storage.LocalCluster.dll"
-bench_dll="$repo/Client/Storage.Bench/Runner/bin/Release/net10.0/storage-bench.dll"
+bench_dll="$repo/Client/Storage.Bench.Runner/bin/Release/net10.0/storage-bench.dll"
 [ -f "$launcher_dll" ] || die "missing $launcher_dll (build failed?)"
 [ -f "$bench_dll" ] || die "missing $bench_dll (build failed?)"
 

@@ -1,4 +1,4 @@
-using Storage.Baseline;
+using Storage.Bench.Baseline;
 using Storage.Client;
 
 namespace Storage.Bench.Drivers;

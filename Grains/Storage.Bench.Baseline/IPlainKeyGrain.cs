@@ -1,4 +1,4 @@
-namespace Storage.Baseline;
+namespace Storage.Bench.Baseline;
 
 /// <summary>
 /// A benchmark baseline only, not part of the store's API: "the plain Orleans way" of keeping a key-value pair —
@@ -7,6 +7,7 @@ namespace Storage.Baseline;
 /// would get from Orleans alone. It has no replication of its own (durability is the database's), no
 /// exactly-once writes and no consistency choice: reads are served from the activation's memory.
 /// </summary>
+/// <remarks>The alias is the type's original full name, kept so that its id on the wire does not change with the namespace.</remarks>
 [Alias("Storage.Baseline.IPlainKeyGrain")]
 public interface IPlainKeyGrain : IGrainWithStringKey
 {

@@ -4,9 +4,13 @@ using Storage.Client;
 
 namespace Storage.Cli;
 
-/// <summary>The options every verb takes (where the cluster is), and how they become <see cref="StorageClientOptions"/>.</summary>
-internal sealed class GlobalOptions
+/// <summary>
+/// The options every verb takes (where the cluster is), and how they become <see cref="StorageClientOptions"/>.
+/// Shared by the <c>storage</c> CLI and the <c>storage-bench</c> program so that both take the same connection flags.
+/// </summary>
+public sealed class GlobalOptions
 {
+    /// <summary>The environment variables read when the command line names no cluster (and for the ids).</summary>
     public const string ConnectionStringVariable = "STORAGE_CONNECTION_STRING";
     public const string GatewaysVariable = "STORAGE_GATEWAYS";
     public const string ClusterIdVariable = "STORAGE_CLUSTER_ID";
@@ -49,6 +53,7 @@ internal sealed class GlobalOptions
         Recursive = true,
     };
 
+    /// <summary>Adds the options to <paramref name="root"/>; they are recursive, so every verb takes them.</summary>
     public void AddTo(RootCommand root)
     {
         root.Options.Add(ConnectionString);
