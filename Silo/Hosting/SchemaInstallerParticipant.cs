@@ -10,25 +10,28 @@ internal sealed partial class SchemaInstallerParticipant : ILifecycleParticipant
 {
     private readonly SchemaInstaller _installer;
     private readonly SchemaState _state;
-    private readonly NpgsqlDataSource _dataSource;
+    private readonly IServiceProvider _services;
     private readonly ILogger<SchemaInstallerParticipant> _logger;
 
     public SchemaInstallerParticipant(
         SchemaInstaller installer,
         SchemaState state,
-        [FromKeyedServices(PersistenceServiceCollectionExtensions.DataSourceKey)] NpgsqlDataSource dataSource,
+        IServiceProvider services,
         ILogger<SchemaInstallerParticipant> logger)
     {
         _installer = installer;
         _state = state;
-        _dataSource = dataSource;
+        _services = services;
         _logger = logger;
     }
 
     public void Participate(ISiloLifecycle lifecycle) =>
         lifecycle.Subscribe(nameof(SchemaInstallerParticipant), ServiceLifecycleStage.First, async ct =>
         {
-            await _installer.InstallAsync(_dataSource, ct);
+            // Resolved when the stage runs, not when the silo is built: building the data source reads the options,
+            // and reading them before the host's start-up validation would report only the first invalid class.
+            var dataSource = _services.GetRequiredKeyedService<NpgsqlDataSource>(PersistenceServiceCollectionExtensions.DataSourceKey);
+            await _installer.InstallAsync(dataSource, ct);
             _state.Installed = true;
             LogInstalled();
         });
