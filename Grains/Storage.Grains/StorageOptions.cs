@@ -4,7 +4,7 @@ namespace Storage;
 /// The store's settings for a silo: configuration section <c>Storage</c> (environment <c>Storage__Region=eu</c>,
 /// command line <c>--Storage:Region=eu</c>). The tuning of each part has a section of its own below it
 /// (<c>Storage:Replica</c>, <c>Storage:Directory</c>, <c>Storage:Router</c>, <c>Storage:Limits</c>,
-/// <c>Storage:LogWriter</c>).
+/// <c>Storage:LogWriter</c>, <c>Storage:Database</c>).
 /// </summary>
 public sealed class StorageOptions
 {

@@ -4,7 +4,10 @@ using Npgsql;
 
 namespace Storage.Persistence;
 
-/// <summary>Opens connections and turns "could not connect" into a <see cref="DatabaseUnavailableException"/>.</summary>
+/// <summary>
+/// Builds the store's data sources, opens connections from them and turns "could not connect" into a
+/// <see cref="DatabaseUnavailableException"/>.
+/// </summary>
 internal static class PostgresConnections
 {
     /// <summary>
