@@ -1,49 +1,31 @@
 using System.Net;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
+using Storage;
+using Storage.Persistence;
 using Storage.Silo.Hosting;
 
 // The silo host: configuration (appsettings.json, environment, command line) -> options -> Orleans + probes.
 // Content root = the binaries folder, so appsettings.json is found whatever the working directory.
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
-var options = builder.Configuration.GetSection("Storage").Get<StorageSiloOptions>() ?? new StorageSiloOptions();
-var errors = options.Validate();
-if (errors.Count > 0)
-{
-    foreach (var error in errors)
-    {
-        Console.Error.WriteLine($"storage silo: invalid configuration: {error}");
-    }
+var storage = builder.Configuration.GetSection(StorageOptions.SectionName);
 
-    return 2;
+// The address and ports shape the host itself, so they are checked now, before it is built; every other
+// options class is checked by its validator when the host starts (ValidateOnStart), reported the same way below.
+var host = storage.Get<SiloHostOptions>() ?? new SiloHostOptions();
+if (new SiloHostOptionsValidator().Validate(null, host) is { Failed: true } invalid)
+{
+    return InvalidConfiguration(invalid.Failures ?? []);
 }
 
-EmbeddedPostgres? embedded = null;
-var connectionString = options.ConnectionString;
-if (string.IsNullOrWhiteSpace(connectionString))
-{
-    // No database given: start (or reuse) the embedded default from the machine's PostgreSQL binaries.
-    try
-    {
-        embedded = await EmbeddedPostgres.StartAsync(new EmbeddedPostgresOptions { DataDirectory = Path.GetFullPath(options.DataDirectory) });
-    }
-    catch (EmbeddedPostgresException e)
-    {
-        Console.Error.WriteLine($"storage silo: no Storage:ConnectionString given and the embedded PostgreSQL could not start: {e.Message}");
-        return 3;
-    }
-
-    connectionString = embedded.ConnectionString;
-}
-
-var siloName = options.SiloName ?? $"{Environment.MachineName}-{options.SiloPort}";
-builder.WebHost.UseUrls($"http://{options.AdvertisedAddress}:{options.HttpPort}");
+var siloName = host.SiloName ?? $"{Environment.MachineName}-{host.SiloPort}";
+builder.WebHost.UseUrls($"http://{host.AdvertisedAddress}:{host.HttpPort}");
 builder.Host.UseOrleans(silo =>
 {
     silo.Configure<ClusterOptions>(o =>
     {
-        o.ClusterId = options.ClusterId;
-        o.ServiceId = options.ServiceId;
+        o.ClusterId = host.ClusterId;
+        o.ServiceId = host.ServiceId;
     });
     silo.Configure<SiloOptions>(o => o.SiloName = siloName);
 
@@ -55,15 +37,15 @@ builder.Host.UseOrleans(silo =>
         o.NumMissedProbesLimit = 3;
         o.TableRefreshTimeout = TimeSpan.FromSeconds(5);
     });
-    silo.Configure<ClusterMembershipOptions>(builder.Configuration.GetSection("Storage:Membership"));
-    silo.ConfigureEndpoints(IPAddress.Parse(options.AdvertisedAddress), options.SiloPort, options.GatewayPort, listenOnAnyHostAddress: true);
-    silo.UseStorage(connectionString, options.Region, options.Zone, builder.Configuration);
+    silo.Configure<ClusterMembershipOptions>(storage.GetSection("Membership"));
+    silo.ConfigureEndpoints(IPAddress.Parse(host.AdvertisedAddress), host.SiloPort, host.GatewayPort, listenOnAnyHostAddress: true);
+    silo.UseStorage(storage);
 });
 builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(25));
 
 var app = builder.Build();
 app.MapGet("/health/live", () => Results.Ok("live"));
-app.MapGet("/health/ready", (ILocalSiloDetails local, IClusterMembershipService membership, SchemaState schema, IHostApplicationLifetime lifetime) =>
+app.MapGet("/health/ready", (ILocalSiloDetails local, IClusterMembershipService membership, SchemaState schema, IOptions<StorageOptions> options, IHostApplicationLifetime lifetime) =>
 {
     if (lifetime.ApplicationStopping.IsCancellationRequested)
     {
@@ -77,7 +59,7 @@ app.MapGet("/health/ready", (ILocalSiloDetails local, IClusterMembershipService 
 
     var status = membership.CurrentSnapshot.GetSiloStatus(local.SiloAddress);
     return status == SiloStatus.Active
-        ? Results.Ok(new { ready = true, silo = local.SiloAddress.ToString(), region = options.Region, zone = options.Zone })
+        ? Results.Ok(new { ready = true, silo = local.SiloAddress.ToString(), region = options.Value.Region, zone = options.Value.Zone })
         : Results.Json(new { ready = false, reason = $"silo is {status}" }, statusCode: 503);
 });
 
@@ -86,24 +68,35 @@ try
     await app.RunAsync();
     return 0;
 }
-catch (Exception e) when (e is OptionsValidationException or ArgumentException)
+catch (Exception e) when (ValidationFailures(e) is { Count: > 0 } failures)
 {
-    Console.Error.WriteLine($"storage silo: invalid configuration: {e.Message}");
-    return 2;
+    return InvalidConfiguration(failures);
 }
-catch (Exception e) when (Find<Storage.Persistence.DatabaseUnavailableException>(e) is { } db)
+catch (Exception e) when (Find<DatabaseUnavailableException>(e) is { } db)
 {
     // The message names host, port and database, never the password.
     Console.Error.WriteLine($"storage silo: {db.Message}");
     return 3;
 }
-finally
+
+// Exit 2 with one line per problem, each naming its setting.
+static int InvalidConfiguration(IEnumerable<string> failures)
 {
-    if (embedded is not null)
+    foreach (var failure in failures)
     {
-        await embedded.DisposeAsync();
+        Console.Error.WriteLine($"storage silo: invalid configuration: {failure}");
     }
+
+    return 2;
 }
+
+// The host throws one OptionsValidationException per options class that failed, several in an AggregateException.
+static List<string> ValidationFailures(Exception e) => e switch
+{
+    OptionsValidationException validation => [.. validation.Failures],
+    AggregateException aggregate => [.. aggregate.InnerExceptions.SelectMany(ValidationFailures)],
+    _ => [],
+};
 
 static T? Find<T>(Exception? e) where T : Exception
 {

@@ -6,7 +6,6 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using Orleans.Configuration;
-using Orleans.Runtime.Messaging;
 
 namespace Storage.Client;
 
@@ -292,17 +291,7 @@ public sealed partial class StorageClient : IAsyncDisposable
     /// </summary>
     /// <param name="exception">The error a call threw.</param>
     /// <returns>True for transient errors; false for definite ones (bad input, version conflict) and anything unrecognised.</returns>
-    public static bool IsTransient(Exception exception) => exception switch
-    {
-        ShardUnavailableException => true,
-        StorageException => false,
-        TimeoutException => true,
-        OrleansMessageRejectionException => true, // includes SiloUnavailableException
-        GatewayTooBusyException => true,
-        ConnectionFailedException => true,
-        OrleansException { InnerException: { } inner } => IsTransient(inner),
-        _ => false,
-    };
+    public static bool IsTransient(Exception exception) => TransientErrors.IsTransient(exception);
 
     /// <summary>Closes the connection to the cluster. Calls still running fail; a write among them may or may not have been applied.</summary>
     /// <returns>A task that completes when the client has stopped.</returns>

@@ -1,5 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 using Storage.Directory;
 using Storage.Persistence;
 using Storage.Routing;
@@ -13,25 +15,22 @@ public static class StorageServerExtensions
     /// <summary>
     /// Adds the store to a silo. The host must also configure AdoNet clustering, the
     /// <see cref="StorageProviders.Checkpoints"/> grain storage and silo metadata (region, zone).
-    /// Options bind from <paramref name="configuration"/> sections Storage:Replica, Storage:Directory,
-    /// Storage:Router and Storage:Limits when given.
+    /// Every options class is validated when the silo starts; with <paramref name="configuration"/> (the
+    /// <c>Storage</c> section) <see cref="StorageOptions"/> bind from it and each part's options from its
+    /// sub-section.
     /// </summary>
-    public static ISiloBuilder AddStorageServer(this ISiloBuilder builder, string connectionString, IConfiguration? configuration = null)
+    public static ISiloBuilder AddStorageServer(this ISiloBuilder builder, IConfiguration? configuration = null)
     {
         var services = builder.Services;
-        var replica = services.AddOptions<ShardReplicaOptions>().Validate(o => { o.Validate(); return true; }).ValidateOnStart();
-        var directory = services.AddOptions<DirectoryOptions>().Validate(o => { o.Validate(); return true; }).ValidateOnStart();
-        var router = services.AddOptions<RouterOptions>();
-        var limits = services.AddOptions<StoreLimitsOptions>();
-        if (configuration is not null)
-        {
-            replica.Bind(configuration.GetSection("Storage:Replica"));
-            directory.Bind(configuration.GetSection("Storage:Directory"));
-            router.Bind(configuration.GetSection("Storage:Router"));
-            limits.Bind(configuration.GetSection("Storage:Limits"));
-        }
+        AddValidatedOptions<StorageOptions, StorageOptionsValidator>(services, configuration);
+        AddValidatedOptions<ShardReplicaOptions, ShardReplicaOptionsValidator>(services, configuration?.GetSection("Replica"));
+        AddValidatedOptions<DirectoryOptions, DirectoryOptionsValidator>(services, configuration?.GetSection("Directory"));
+        AddValidatedOptions<RouterOptions, RouterOptionsValidator>(services, configuration?.GetSection("Router"));
+        AddValidatedOptions<StoreLimitsOptions, StoreLimitsOptionsValidator>(services, configuration?.GetSection("Limits"));
+        AddValidatedOptions<DatabaseOptions, DatabaseOptionsValidator>(services, configuration?.GetSection("Database"));
+        AddValidatedOptions<LogWriterOptions, LogWriterOptionsValidator>(services, configuration?.GetSection("LogWriter"));
 
-        services.AddRaftLogPersistence(connectionString);
+        services.AddRaftLogPersistence();
         services.AddSingleton<ShardMapCache>();
         services.AddSingleton<LeaderHints>();
         services.AddSingleton<ReplicaMetrics>();
@@ -41,5 +40,21 @@ public static class StorageServerExtensions
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<ReplicaKeeper>());
         builder.AddPlacementDirector<ReplicaPlacementStrategy, ReplicaPlacementDirector>();
         return builder;
+    }
+
+    /// <summary>The one way every options class is registered: bound from its section if given, checked by its validator at start.</summary>
+    private static void AddValidatedOptions<TOptions, TValidator>(IServiceCollection services, IConfiguration? section)
+        where TOptions : class
+        where TValidator : class, IValidateOptions<TOptions>
+    {
+        var options = services.AddOptions<TOptions>();
+        if (section is not null)
+        {
+            options.Bind(section);
+        }
+
+        // TryAddEnumerable: registering the store twice must not report each problem twice.
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<TOptions>, TValidator>());
+        options.ValidateOnStart();
     }
 }

@@ -25,7 +25,7 @@ public sealed class ProcessJepsenTests : IAsyncLifetime
         var options = new LocalClusterOptions
         {
             DataDirectory = dataDirectory,
-            PostgresPort = Storage.TestKit.FreePorts.One(),
+            PostgresPort = Storage.Development.FreePorts.One(),
             DurablePostgres = false,
             ReadyTimeout = TimeSpan.FromSeconds(120),
             Settings =
@@ -35,7 +35,7 @@ public sealed class ProcessJepsenTests : IAsyncLifetime
                 ["Storage:Replica:OperationTimeout"] = "00:00:01.500",
             },
         };
-        options.UseBasePort(Storage.TestKit.FreePorts.Block());
+        options.UseBasePort(Storage.Development.FreePorts.Block());
         cluster = await LocalCluster.LocalCluster.StartAsync(options);
     }
 

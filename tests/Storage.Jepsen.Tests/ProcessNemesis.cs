@@ -1,5 +1,5 @@
 using Storage.LocalCluster;
-using Storage.Silo.Hosting;
+using Storage.Development;
 
 namespace Storage.Jepsen.Tests;
 

@@ -37,6 +37,31 @@ public sealed class SiloHostTests
     }
 
     [Fact]
+    public void WithoutAConnectionStringTheSiloPointsAtTheLocalClusterAndExitsWithTwo()
+    {
+        // The production host has no embedded PostgreSQL: that is the launcher's job (infra/local/run.sh).
+        var (code, stderr) = RunSilo($"--Storage:SiloPort={Storage.Development.FreePorts.One()}", $"--Storage:GatewayPort={Storage.Development.FreePorts.One()}", $"--Storage:HttpPort={Storage.Development.FreePorts.One()}");
+        Assert.Equal(2, code);
+        Assert.Contains("storage silo: invalid configuration: Storage:ConnectionString is required", stderr);
+        Assert.Contains("infra/local/run.sh", stderr);
+    }
+
+    [Fact]
+    public void EveryInvalidSettingIsReportedOnALineOfItsOwn()
+    {
+        var (code, stderr) = RunSilo(
+            "--Storage:ConnectionString=Host=127.0.0.1;Port=1;Database=x;Username=u",
+            "--Storage:Directory:ReplicationFactor=0",
+            "--Storage:Replica:ElectionTicks=2",
+            "--Storage:Database:MaxPoolSize=0");
+        Assert.Equal(2, code);
+        var lines = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        Assert.Contains("storage silo: invalid configuration: Storage:Directory:ReplicationFactor must be between 1 and 7 (got 0)", lines);
+        Assert.Contains("storage silo: invalid configuration: Storage:Replica:ElectionTicks must be greater than HeartbeatTicks (2) (got 2)", lines);
+        Assert.Contains("storage silo: invalid configuration: Storage:Database:MaxPoolSize must be at least 1 (got 0)", lines);
+    }
+
+    [Fact]
     public void AnInvalidReplicationFactorNamesTheSetting()
     {
         var (code, stderr) = RunSilo("--Storage:ConnectionString=Host=127.0.0.1;Port=1;Database=x;Username=u", "--Storage:Directory:ReplicationFactor=0");
@@ -47,8 +72,8 @@ public sealed class SiloHostTests
     [Fact]
     public void AnUnreachableDatabaseIsReportedWithoutThePassword()
     {
-        var port = Storage.TestKit.FreePorts.One();
-        var (code, stderr) = RunSilo($"--Storage:ConnectionString=Host=127.0.0.1;Port={port};Database=nowhere;Username=u;Password=s3cret", $"--Storage:SiloPort={Storage.TestKit.FreePorts.One()}", $"--Storage:GatewayPort={Storage.TestKit.FreePorts.One()}", $"--Storage:HttpPort={Storage.TestKit.FreePorts.One()}");
+        var port = Storage.Development.FreePorts.One();
+        var (code, stderr) = RunSilo($"--Storage:ConnectionString=Host=127.0.0.1;Port={port};Database=nowhere;Username=u;Password=s3cret", $"--Storage:SiloPort={Storage.Development.FreePorts.One()}", $"--Storage:GatewayPort={Storage.Development.FreePorts.One()}", $"--Storage:HttpPort={Storage.Development.FreePorts.One()}");
         Assert.Equal(3, code);
         Assert.Contains($"storage silo: Cannot connect to PostgreSQL at host '127.0.0.1', port {port}, database 'nowhere'", stderr);
         Assert.DoesNotContain("s3cret", stderr);

@@ -4,10 +4,10 @@ namespace Storage.LocalCluster.Tests;
 /// <summary>Options for a throwaway local cluster: a temp data folder and a free block of ports away from the defaults.</summary>
 internal static class TestClusters
 {
-    /// <summary>A free block of silo, gateway and probe ports (see <see cref="Storage.TestKit.FreePorts.Block"/>).</summary>
-    public static int FreeBasePort(int silos = 3) => Storage.TestKit.FreePorts.Block(silos);
+    /// <summary>A free block of silo, gateway and probe ports (see <see cref="Storage.Development.FreePorts.Block"/>).</summary>
+    public static int FreeBasePort(int silos = 3) => Storage.Development.FreePorts.Block(silos);
 
-    public static bool IsFree(int port) => Storage.TestKit.FreePorts.IsFree(port);
+    public static bool IsFree(int port) => Storage.Development.FreePorts.IsFree(port);
 
     /// <summary>
     /// A 3-silo cluster with a non-durable embedded PostgreSQL on a free port, 4 shards, and a router retry budget

@@ -335,7 +335,9 @@ public sealed class LogWriterTests : IAsyncLifetime
         var services = new ServiceCollection()
             .AddLogging()
             .AddMetrics()
-            .AddRaftLogPersistence(db, o => o.MaxWritesPerBatch = 4)
+            .Configure<StorageOptions>(o => o.ConnectionString = db)
+            .Configure<LogWriterOptions>(o => o.MaxWritesPerBatch = 4)
+            .AddRaftLogPersistence()
             .BuildServiceProvider();
         Task<WriteOutcome>[] writes;
         long incarnation;

@@ -1,6 +1,6 @@
 using System.Globalization;
+using Storage.Development;
 using Storage.Persistence;
-using Storage.Silo.Hosting;
 using Xunit;
 
 namespace Storage.TestKit;

@@ -48,7 +48,6 @@ public sealed class StorageCluster : IAsyncDisposable
             values[k] = v;
         }
 
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(values).Build();
         StorageCluster? self = null;
         var builder = new InProcessTestClusterBuilder((short)silos);
         builder.Options.ConfigureFileLogging = false;
@@ -63,7 +62,16 @@ public sealed class StorageCluster : IAsyncDisposable
         {
             var n = Interlocked.Increment(ref self!.silosCreated) - 1;
             var region = Regions[n % Regions.Length];
-            silo.UseStorage(connectionString, region, $"{region}-1", configuration);
+            var configuration = new ConfigurationBuilder()
+                .AddInMemoryCollection(values)
+                .AddInMemoryCollection(new Dictionary<string, string?>
+                {
+                    ["Storage:ConnectionString"] = connectionString,
+                    ["Storage:Region"] = region,
+                    ["Storage:Zone"] = $"{region}-1",
+                })
+                .Build();
+            silo.UseStorage(configuration.GetSection(StorageOptions.SectionName));
             silo.Configure<ClusterMembershipOptions>(FastFailureDetection);
             if (faults is not null)
             {

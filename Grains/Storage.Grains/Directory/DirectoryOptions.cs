@@ -11,22 +11,4 @@ public sealed class DirectoryOptions
     public int? InitialSilos { get; set; }
 
     public int RequiredSilos => InitialSilos ?? ReplicationFactor;
-
-    public void Validate()
-    {
-        if (InitialShards is < 1 or > 4096)
-        {
-            throw new ArgumentException($"Storage:Directory:InitialShards must be between 1 and 4096 (got {InitialShards})");
-        }
-
-        if (ReplicationFactor is < 1 or > 7)
-        {
-            throw new ArgumentException($"Storage:Directory:ReplicationFactor must be between 1 and 7 (got {ReplicationFactor})");
-        }
-
-        if (RequiredSilos < 1)
-        {
-            throw new ArgumentException($"Storage:Directory:InitialSilos must be at least 1 (got {RequiredSilos})");
-        }
-    }
 }

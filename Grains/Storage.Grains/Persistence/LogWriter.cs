@@ -42,7 +42,6 @@ public sealed partial class LogWriter : IAsyncDisposable, IDisposable
     {
         _store = store ?? throw new ArgumentNullException(nameof(store));
         _options = options?.Value ?? throw new ArgumentNullException(nameof(options));
-        _options.Validate();
         _logger = logger ?? throw new ArgumentNullException(nameof(logger));
         _metrics = new LogWriterMetrics(meterFactory, () => Volatile.Read(ref _queued));
         _loop = Task.Run(RunAsync);

@@ -14,17 +14,4 @@ public sealed class LogWriterOptions
 
     /// <summary>How long disposing waits for queued writes to commit before failing the rest.</summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(30);
-
-    internal void Validate()
-    {
-        if (MaxWritesPerBatch < 1)
-        {
-            throw new ArgumentOutOfRangeException(nameof(MaxWritesPerBatch), MaxWritesPerBatch, "must be at least 1");
-        }
-
-        if (MaxBytesPerBatch < 1)
-        {
-            throw new ArgumentOutOfRangeException(nameof(MaxBytesPerBatch), MaxBytesPerBatch, "must be at least 1");
-        }
-    }
 }

@@ -1,19 +1,25 @@
 using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
 using Npgsql;
 
 namespace Storage.Persistence;
 
-/// <summary>Opens connections and turns "could not connect" into a <see cref="DatabaseUnavailableException"/>.</summary>
+/// <summary>
+/// Builds the store's data sources, opens connections from them and turns "could not connect" into a
+/// <see cref="DatabaseUnavailableException"/>.
+/// </summary>
 internal static class PostgresConnections
 {
     /// <summary>
-    /// Settings for the log store's hot path, unless the connection string chose otherwise: the few statements the
-    /// log writer runs thousands of times a second are prepared once per connection instead of parsed and planned
-    /// every time, and a pooled connection is not reset (DISCARD ALL would drop those prepared statements; the
-    /// store keeps no session state to reset).
+    /// A pooled data source for <paramref name="connectionString"/>, at most <paramref name="maxPoolSize"/>
+    /// connections, tuned for the log store's hot path unless the connection string chose otherwise: the few
+    /// statements the log writer runs thousands of times a second are prepared once per connection instead of parsed
+    /// and planned every time, and a pooled connection is not reset (DISCARD ALL would drop those prepared
+    /// statements; the store keeps no session state to reset).
     /// </summary>
-    public static NpgsqlDataSourceBuilder Tune(NpgsqlDataSourceBuilder builder)
+    public static NpgsqlDataSource CreateDataSource(string connectionString, int maxPoolSize, ILoggerFactory? loggerFactory = null)
     {
+        var builder = new NpgsqlDataSourceBuilder(connectionString);
         var settings = builder.ConnectionStringBuilder;
         if (settings.MaxAutoPrepare == 0)
         {
@@ -22,7 +28,15 @@ internal static class PostgresConnections
         }
 
         settings.NoResetOnClose = true;
-        return builder;
+        settings.MaxPoolSize = maxPoolSize;
+        // Npgsql rejects a minimum above the maximum; a connection string's minimum yields to the bound.
+        settings.MinPoolSize = Math.Min(settings.MinPoolSize, maxPoolSize);
+        if (loggerFactory is not null)
+        {
+            builder.UseLoggerFactory(loggerFactory);
+        }
+
+        return builder.Build();
     }
 
     public static async Task<NpgsqlConnection> OpenAsync(NpgsqlDataSource dataSource, CancellationToken ct)
@@ -34,26 +48,6 @@ internal static class PostgresConnections
         catch (Exception ex) when (IsConnectFailure(ex, ct))
         {
             throw Unavailable(dataSource.ConnectionString, ex);
-        }
-    }
-
-    public static async Task<NpgsqlConnection> OpenAsync(string connectionString, CancellationToken ct)
-    {
-        var connection = new NpgsqlConnection(connectionString);
-        try
-        {
-            await connection.OpenAsync(ct).ConfigureAwait(false);
-            return connection;
-        }
-        catch (Exception ex) when (IsConnectFailure(ex, ct))
-        {
-            await connection.DisposeAsync().ConfigureAwait(false);
-            throw Unavailable(connectionString, ex);
-        }
-        catch
-        {
-            await connection.DisposeAsync().ConfigureAwait(false);
-            throw;
         }
     }
 

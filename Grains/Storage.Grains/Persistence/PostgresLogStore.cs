@@ -77,9 +77,9 @@ public sealed partial class PostgresLogStore : IRaftLogStore, IAsyncDisposable
         _ownsDataSource = ownsDataSource;
     }
 
-    /// <summary>Creates and owns a pooled data source for <paramref name="connectionString"/>.</summary>
+    /// <summary>Creates and owns a pooled data source for <paramref name="connectionString"/> (tools and tests; a silo shares its one data source).</summary>
     public PostgresLogStore(string connectionString, ILogger<PostgresLogStore>? logger = null)
-        : this(PostgresConnections.Tune(new NpgsqlDataSourceBuilder(connectionString)).Build(), logger, ownsDataSource: true)
+        : this(PostgresConnections.CreateDataSource(connectionString, new DatabaseOptions().MaxPoolSize), logger, ownsDataSource: true)
     {
     }
 

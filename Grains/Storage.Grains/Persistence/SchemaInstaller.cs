@@ -32,17 +32,29 @@ public sealed partial class SchemaInstaller
     /// <summary>Applies every script that is new or changed since the last install.</summary>
     /// <exception cref="DatabaseUnavailableException">PostgreSQL cannot be reached.</exception>
     /// <exception cref="SchemaInstallException">A script failed; nothing of this install was kept.</exception>
+    public Task<IReadOnlyList<string>> InstallAsync(NpgsqlDataSource dataSource, CancellationToken ct = default) =>
+        InstallAsync(dataSource, reapplyAll: false, ct);
+
+    /// <summary>Applies the scripts through a short-lived data source for <paramref name="connectionString"/> (tools and tests).</summary>
     public Task<IReadOnlyList<string>> InstallAsync(string connectionString, CancellationToken ct = default) =>
         InstallAsync(connectionString, reapplyAll: false, ct);
 
-    /// <summary>Applies the scripts; with <paramref name="reapplyAll"/> every script runs again even if unchanged.</summary>
-    /// <returns>The names of the scripts that ran, in order.</returns>
+    /// <inheritdoc cref="InstallAsync(string, CancellationToken)"/>
     public async Task<IReadOnlyList<string>> InstallAsync(string connectionString, bool reapplyAll, CancellationToken ct = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
+        await using var dataSource = NpgsqlDataSource.Create(connectionString);
+        return await InstallAsync(dataSource, reapplyAll, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Applies the scripts; with <paramref name="reapplyAll"/> every script runs again even if unchanged.</summary>
+    /// <returns>The names of the scripts that ran, in order.</returns>
+    public async Task<IReadOnlyList<string>> InstallAsync(NpgsqlDataSource dataSource, bool reapplyAll, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(dataSource);
         var scripts = SchemaScript.All;
 
-        await using var connection = await PostgresConnections.OpenAsync(connectionString, ct).ConfigureAwait(false);
+        await using var connection = await PostgresConnections.OpenAsync(dataSource, ct).ConfigureAwait(false);
         await using var tx = await connection.BeginTransactionAsync(ct).ConfigureAwait(false);
 
         await using (var lockCommand = new NpgsqlCommand("SELECT pg_advisory_xact_lock($1)", connection, tx))
@@ -115,7 +127,15 @@ public sealed partial class SchemaInstaller
     public async Task<bool> IsInstalledAsync(string connectionString, CancellationToken ct = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
-        await using var connection = await PostgresConnections.OpenAsync(connectionString, ct).ConfigureAwait(false);
+        await using var dataSource = NpgsqlDataSource.Create(connectionString);
+        return await IsInstalledAsync(dataSource, ct).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc cref="IsInstalledAsync(string, CancellationToken)"/>
+    public async Task<bool> IsInstalledAsync(NpgsqlDataSource dataSource, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(dataSource);
+        await using var connection = await PostgresConnections.OpenAsync(dataSource, ct).ConfigureAwait(false);
         await using (var exists = new NpgsqlCommand($"SELECT to_regclass('{BookkeepingTable}') IS NOT NULL", connection))
         {
             if (!(bool)(await exists.ExecuteScalarAsync(ct).ConfigureAwait(false))!)

@@ -173,7 +173,7 @@ public sealed partial class StoreGrain : Grain, IStore
                     }
                 }
             }
-            catch (Exception e) when (IsRetryable(e))
+            catch (Exception e) when (TransientErrors.IsTransientInCluster(e))
             {
                 last = e;
                 hints.Forget(shard.ShardId, target);
@@ -192,17 +192,6 @@ public sealed partial class StoreGrain : Grain, IStore
             delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, options.RetryDelay.Ticks * 16));
         }
     }
-
-    private static bool IsRetryable(Exception e) => e switch
-    {
-        ShardBusyException => true,
-        ShardUnavailableException => true,
-        VersionConflictException or InvalidKeyException or ValueTooLargeException or InvalidRequestException => false,
-        TimeoutException => true,
-        OrleansException => true,
-        OperationCanceledException => true,
-        _ => false,
-    };
 
     private static WriteId Checked(WriteId id)
     {

@@ -38,22 +38,4 @@ public sealed class ShardReplicaOptions
 
     /// <summary>How long a write or read waits at the replica before reporting the shard busy (outcome unknown for writes).</summary>
     public TimeSpan OperationTimeout { get; set; } = TimeSpan.FromSeconds(5);
-
-    public void Validate()
-    {
-        if (TickInterval <= TimeSpan.Zero || ElectionTicks <= HeartbeatTicks || HeartbeatTicks <= 0)
-        {
-            throw new ArgumentException("Storage:Replica needs TickInterval > 0 and 0 < HeartbeatTicks < ElectionTicks");
-        }
-
-        if (LeaseDriftTicks < 2 || LeaseDriftTicks >= ElectionTicks)
-        {
-            throw new ArgumentException("Storage:Replica needs 2 <= LeaseDriftTicks < ElectionTicks");
-        }
-
-        if (CheckpointEntries <= 0 || CheckpointBytes <= 0 || OperationTimeout <= TimeSpan.Zero)
-        {
-            throw new ArgumentException("Storage:Replica CheckpointEntries, CheckpointBytes and OperationTimeout must be positive");
-        }
-    }
 }

@@ -1,33 +1,26 @@
+using Storage.Development;
+
 namespace Storage.LocalCluster;
 
 /// <summary>
-/// One launcher per data folder: an exclusive lock on <c>&lt;data&gt;/local-cluster.lock</c>, held while the cluster
-/// runs. The kernel drops the lock when its holder dies, however it dies, so getting it also proves that any
-/// processes listed in the state file belong to a launcher that is gone.
+/// One launcher per data folder: an exclusive <see cref="FileLock"/> on <c>&lt;data&gt;/local-cluster.lock</c>, held
+/// while the cluster runs. The kernel drops the lock when its holder dies, however it dies, so getting it also proves
+/// that any processes listed in the state file belong to a launcher that is gone.
 /// </summary>
-internal sealed class LauncherLock : IDisposable
+internal static class LauncherLock
 {
-    private readonly FileStream _stream;
-
-    private LauncherLock(FileStream stream) => _stream = stream;
-
     /// <param name="path">The lock file.</param>
     /// <param name="statePath">The state file, read only to name the holder in the error.</param>
-    public static LauncherLock Acquire(string path, string statePath)
+    public static FileLock Acquire(string path, string statePath)
     {
-        try
+        if (FileLock.TryAcquire(path, out var failure) is { } acquired)
         {
-            // FileShare.None takes an advisory lock (flock) on Unix, which excludes other processes too.
-            return new LauncherLock(new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None));
+            return acquired;
         }
-        catch (IOException e)
-        {
-            var holder = LauncherState.Read(statePath)?.LauncherPid is { } pid ? $" (launcher pid {pid})" : string.Empty;
-            throw new LocalClusterException(
-                $"Another local cluster is already running on {Path.GetDirectoryName(path)}{holder}. "
-                + "Stop it first (Ctrl-C in its terminal, or kill -TERM its pid), or use another --data-dir.", e);
-        }
-    }
 
-    public void Dispose() => _stream.Dispose();
+        var holder = LauncherState.Read(statePath)?.LauncherPid is { } pid ? $" (launcher pid {pid})" : string.Empty;
+        throw new LocalClusterException(
+            $"Another local cluster is already running on {Path.GetDirectoryName(path)}{holder}. "
+            + "Stop it first (Ctrl-C in its terminal, or kill -TERM its pid), or use another --data-dir.", failure!);
+    }
 }

@@ -3,7 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-using Storage.Silo.Hosting;
+using Storage.Development;
 
 namespace Storage.LocalCluster;
 
@@ -28,7 +28,7 @@ public sealed partial class LocalCluster : IAsyncDisposable
 
     private readonly ILogger _logger;
     private readonly ProcessSpawner _spawner = new();
-    private readonly LauncherLock _lock;
+    private readonly FileLock _lock;
     private readonly List<LocalSilo> _silos = [];
     private readonly string _siloDirectory;
     private readonly string _dotnet;
@@ -38,7 +38,7 @@ public sealed partial class LocalCluster : IAsyncDisposable
     private Task? _stopping;
     private bool _startedAnything;
 
-    private LocalCluster(LocalClusterOptions options, string dataDirectory, string siloDirectory, string dotnet, LauncherLock launcherLock, ILogger logger)
+    private LocalCluster(LocalClusterOptions options, string dataDirectory, string siloDirectory, string dotnet, FileLock launcherLock, ILogger logger)
     {
         Options = options;
         DataDirectory = dataDirectory;

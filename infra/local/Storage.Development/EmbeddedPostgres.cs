@@ -2,14 +2,13 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 
-namespace Storage.Silo.Hosting;
+namespace Storage.Development;
 
 /// <summary>
 /// A PostgreSQL server run from the machine's own binaries under a data folder: the local default when no
@@ -102,7 +101,7 @@ public sealed partial class EmbeddedPostgres : IAsyncDisposable
         System.IO.Directory.CreateDirectory(parent);
         var logFile = Path.GetFullPath(options.LogFile ?? Path.Combine(parent, name + ".log"));
 
-        await using var startLock = await LockFileAsync(Path.Combine(parent, name + ".lock"), options.Timeout, ct).ConfigureAwait(false);
+        await using var startLock = await LockAsync(Path.Combine(parent, name + ".lock"), options.Timeout, ct).ConfigureAwait(false);
 
         var runAs = Environment.IsPrivilegedProcess ? ServiceAccount : null;
         if (runAs is not null)
@@ -168,7 +167,7 @@ public sealed partial class EmbeddedPostgres : IAsyncDisposable
         }
         else
         {
-            port = options.Port == 0 ? FreeLoopbackPort() : EnsurePortFree(options.Port);
+            port = options.Port == 0 ? FreePorts.One() : EnsurePortFree(options.Port);
             var serverArgs = new List<string> { "-p", port.ToString(CultureInfo.InvariantCulture), "-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=" };
             if (!options.Durable)
             {
@@ -421,26 +420,10 @@ public sealed partial class EmbeddedPostgres : IAsyncDisposable
         }
     }
 
-    private static int FreeLoopbackPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private static int EnsurePortFree(int port)
-    {
-        try
-        {
-            using var listener = new TcpListener(IPAddress.Loopback, port);
-            listener.Start();
-            return port;
-        }
-        catch (SocketException ex) when (ex.SocketErrorCode is SocketError.AddressAlreadyInUse or SocketError.AccessDenied)
-        {
-            throw new EmbeddedPostgresException($"Port {port} on 127.0.0.1 is already in use ({ex.SocketErrorCode}); choose another port, or 0 for a free one.", ex);
-        }
-    }
+    private static int EnsurePortFree(int port) =>
+        FreePorts.IsFree(port)
+            ? port
+            : throw new EmbeddedPostgresException($"Port {port} on 127.0.0.1 is already in use; choose another port, or 0 for a free one.");
 
     private static async Task EnsureAccountExistsAsync(string account, CancellationToken ct)
     {
@@ -474,24 +457,15 @@ public sealed partial class EmbeddedPostgres : IAsyncDisposable
         }
     }
 
-    private static async Task<FileStream> LockFileAsync(string path, TimeSpan timeout, CancellationToken ct)
+    private static async Task<FileLock> LockAsync(string path, TimeSpan timeout, CancellationToken ct)
     {
-        var deadline = DateTime.UtcNow + timeout;
-        while (true)
+        try
         {
-            try
-            {
-                // FileShare.None takes an advisory lock on Unix, which excludes other processes too.
-                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-            }
-            catch (IOException) when (DateTime.UtcNow < deadline)
-            {
-                await Task.Delay(100, ct).ConfigureAwait(false);
-            }
-            catch (IOException ex)
-            {
-                throw new EmbeddedPostgresException($"Another process holds {path} (starting the same data folder) for longer than {timeout.TotalSeconds:0} s.", ex);
-            }
+            return await FileLock.AcquireAsync(path, timeout, ct).ConfigureAwait(false);
+        }
+        catch (TimeoutException ex)
+        {
+            throw new EmbeddedPostgresException($"Another process holds {path} (starting the same data folder) for longer than {timeout.TotalSeconds:0} s.", ex);
         }
     }
 
@@ -592,16 +566,4 @@ public sealed partial class EmbeddedPostgres : IAsyncDisposable
 
     [GeneratedRegex(@"\(PostgreSQL\)\s+(\d+)")]
     private static partial Regex VersionPattern();
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Initialising PostgreSQL data folder {DataDirectory} with {BinDirectory}")]
-    private static partial void LogInitialising(ILogger logger, string dataDirectory, string binDirectory);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "A PostgreSQL server is already running on {DataDirectory} (port {Port}); attaching to it, and leaving it running on dispose")]
-    private static partial void LogAttaching(ILogger logger, string dataDirectory, int port);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "PostgreSQL listening on 127.0.0.1:{Port} (data {DataDirectory}, log {LogFile})")]
-    private static partial void LogStarted(ILogger logger, int port, string dataDirectory, string logFile);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "PostgreSQL on port {Port} stopped (data {DataDirectory})")]
-    private partial void LogStopped(int port, string dataDirectory);
 }

@@ -1,12 +1,12 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace Storage.TestKit;
+namespace Storage.Development;
 
-/// <summary>Free loopback ports for processes a test starts.</summary>
+/// <summary>Free TCP ports on this machine, for the servers a developer tool or a test starts.</summary>
 public static class FreePorts
 {
-    /// <summary>A port free right now (the OS picks it).</summary>
+    /// <summary>A loopback port free right now (the OS picks it).</summary>
     public static int One()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
@@ -34,6 +34,21 @@ public static class FreePorts
         throw new InvalidOperationException("no free block of ports found below 32000");
     }
 
-    /// <summary>True when nothing listens on the port on any address (the local cluster's own check).</summary>
-    public static bool IsFree(int port) => Storage.LocalCluster.Ports.IsFree(port);
+    /// <summary>
+    /// True when nothing listens on the port. Silos listen on every address (silo and gateway ports) or on
+    /// loopback (probes, PostgreSQL): binding the wildcard address fails if anything listens on the port on any address.
+    /// </summary>
+    public static bool IsFree(int port)
+    {
+        try
+        {
+            using var listener = new TcpListener(IPAddress.Any, port);
+            listener.Start();
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
 }

@@ -1,4 +1,4 @@
-namespace Storage.Silo.Hosting;
+namespace Storage.Development;
 
 /// <summary>Where and how <see cref="EmbeddedPostgres"/> runs its server.</summary>
 public sealed class EmbeddedPostgresOptions

@@ -1,4 +1,4 @@
-namespace Storage.Silo.Hosting;
+namespace Storage.Development;
 
 /// <summary>The embedded PostgreSQL could not be found, initialised, started or stopped; the message says why.</summary>
 public sealed class EmbeddedPostgresException : Exception

@@ -1,11 +1,11 @@
 using System.Net;
 using System.Net.Sockets;
 using Npgsql;
-using Storage.Silo.Hosting;
+using Xunit;
 
-namespace Storage.Persistence.Tests;
+namespace Storage.Development.Tests;
 
-/// <summary>The launcher itself: these start their own servers in their own temp folders.</summary>
+/// <summary>The embedded server itself: these start their own servers in their own temp folders.</summary>
 public sealed class EmbeddedPostgresTests : IDisposable
 {
     private readonly string _root = Path.Combine(Path.GetTempPath(), "storage-pg-launcher-" + Guid.NewGuid().ToString("N")[..8]);

@@ -1,0 +1,28 @@
+using Microsoft.Extensions.Options;
+
+namespace Storage.Directory;
+
+/// <summary>Checks <see cref="DirectoryOptions"/> at silo start; each failure names its setting under <c>Storage:Directory</c>.</summary>
+internal sealed class DirectoryOptionsValidator : IValidateOptions<DirectoryOptions>
+{
+    public ValidateOptionsResult Validate(string? name, DirectoryOptions options)
+    {
+        var errors = new List<string>();
+        if (options.InitialShards is < 1 or > 4096)
+        {
+            errors.Add($"Storage:Directory:InitialShards must be between 1 and 4096 (got {options.InitialShards})");
+        }
+
+        if (options.ReplicationFactor is < 1 or > 7)
+        {
+            errors.Add($"Storage:Directory:ReplicationFactor must be between 1 and 7 (got {options.ReplicationFactor})");
+        }
+
+        if (options.RequiredSilos < 1)
+        {
+            errors.Add($"Storage:Directory:InitialSilos must be at least 1 (got {options.RequiredSilos})");
+        }
+
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}
