@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Storage.Directory;
 using Storage.Persistence;
 using Storage.Routing;
@@ -36,6 +37,7 @@ public static class StorageServerExtensions
         services.AddSingleton<LeaderHints>();
         services.AddSingleton<ReplicaMetrics>();
         services.AddSingleton<LocalReplicas>();
+        services.TryAddSingleton<IReplicaFaultHooks>(NoReplicaFaultHooks.Instance);
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, LeadershipHandoff>();
         services.AddSingleton<ReplicaKeeper>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<ReplicaKeeper>());

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Storage.Shards;
 
 namespace Storage.Faults;
 
@@ -7,7 +8,7 @@ namespace Storage.Faults;
 /// that drop calls (one or both directions), added latency per link, and paused replicas. The grain-call
 /// filters consult it on every inter-silo call; nothing is injected unless a rule is set.
 /// </summary>
-public sealed class FaultController
+public sealed class FaultController : IReplicaFaultHooks
 {
     // Value: true when only Raft messages are lost on the link (router calls still pass).
     private readonly ConcurrentDictionary<(string From, string To), bool> blocked = new();

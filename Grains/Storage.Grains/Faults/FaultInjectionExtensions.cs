@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Storage.Shards;
 
 namespace Storage.Faults;
 
@@ -8,6 +9,7 @@ public static class FaultInjectionExtensions
     public static ISiloBuilder UseFaultInjection(this ISiloBuilder silo, FaultController controller)
     {
         silo.Services.AddSingleton(controller);
+        silo.Services.AddSingleton<IReplicaFaultHooks>(controller);
         silo.AddOutgoingGrainCallFilter<FaultInjectionOutgoingFilter>();
         silo.AddIncomingGrainCallFilter<FaultInjectionIncomingFilter>();
         return silo;
