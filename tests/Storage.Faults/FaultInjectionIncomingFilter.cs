@@ -1,3 +1,4 @@
+using Storage.Directory;
 using Storage.Shards;
 
 namespace Storage.Faults;

@@ -1,4 +1,4 @@
-using Storage.Shards;
+using Storage.Directory;
 
 namespace Storage.Faults;
 
