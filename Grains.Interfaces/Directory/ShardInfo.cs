@@ -15,7 +15,7 @@ public sealed record ShardInfo(
     public bool Contains(ulong hash) => hash >= RangeStart && hash <= RangeEnd;
 
     /// <summary>The grain key of a replica of this shard (<c>"{shard}/{replica}"</c>, see DESIGN §4).</summary>
-    public string ReplicaKey(long replicaId) => $"{ShardId}/{replicaId}";
+    public string ReplicaKey(long replicaId) => new Storage.ReplicaKey(ShardId, replicaId).ToString();
 
     // Records compare lists by reference; a shard map is compared by content (e.g. "did the map change?").
     public bool Equals(ShardInfo? other) =>

@@ -1,8 +1,10 @@
 namespace Storage;
 
 /// <summary>
-/// The versioned map from keys to shards to replicas, owned by the directory and cached by routers
-/// (a router refreshes its copy when a replica reports a newer <see cref="Version"/>).
+/// The versioned map from keys to shards to replicas, owned by the directory. Every silo caches one copy for its
+/// routers, placement and keeper; the silo's replica keeper re-reads it from the directory on each pass (about once
+/// a second), as does a cluster status request, and a cached copy is only ever replaced by a higher
+/// <see cref="Version"/>. Replicas do not report map versions, so a router may route by a map up to one pass old.
 /// <see cref="Shards"/> is sorted by <see cref="ShardInfo.RangeStart"/> and its ranges cover the whole
 /// 64-bit hash space without gaps or overlaps (<see cref="Validate"/> checks it).
 /// <see cref="NextReplicaId"/> is the next unused replica id: ids come from this one monotone counter so

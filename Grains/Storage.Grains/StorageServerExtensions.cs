@@ -29,12 +29,14 @@ public static class StorageServerExtensions
         AddValidatedOptions<StoreLimitsOptions, StoreLimitsOptionsValidator>(services, configuration?.GetSection("Limits"));
         AddValidatedOptions<DatabaseOptions, DatabaseOptionsValidator>(services, configuration?.GetSection("Database"));
         AddValidatedOptions<LogWriterOptions, LogWriterOptionsValidator>(services, configuration?.GetSection("LogWriter"));
+        AddValidatedOptions<ReplicaKeeperOptions, ReplicaKeeperOptionsValidator>(services, configuration?.GetSection("Keeper"));
 
         services.AddRaftLogPersistence();
         services.AddSingleton<ShardMapCache>();
         services.AddSingleton<LeaderHints>();
         services.AddSingleton<ReplicaMetrics>();
         services.AddSingleton<LocalReplicas>();
+        services.TryAddSingleton<IReplicaFaultHooks>(NoReplicaFaultHooks.Instance);
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, LeadershipHandoff>();
         services.AddSingleton<ReplicaKeeper>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<ReplicaKeeper>());

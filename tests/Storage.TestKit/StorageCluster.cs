@@ -155,7 +155,7 @@ public sealed class StorageCluster : IAsyncDisposable
         await Client.GetGrain<Storage.Directory.IDirectoryGrain>(0).GetShardMap() ?? throw new InvalidOperationException("no shard map");
 
     public Storage.Shards.IShardReplicaGrain Replica(int shard, long replica) =>
-        Client.GetGrain<Storage.Shards.IShardReplicaGrain>($"{shard}/{replica}");
+        Client.GetGrain<Storage.Shards.IShardReplicaGrain>(new ReplicaKey(shard, replica).ToString());
 
     /// <summary>A key that the map puts in <paramref name="shard"/>.</summary>
     public static string KeyInShard(ShardMap map, int shard, string prefix, int n = 0)

@@ -2,7 +2,6 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Storage;
 using Orleans.Runtime.MembershipService.SiloMetadata;
-using Storage.Shards;
 
 namespace Storage.Directory;
 

@@ -80,6 +80,10 @@ public sealed class HashRing
     /// <summary>One above the highest shard id: shards are never removed (no merges), so this id is unused.</summary>
     public int NextShardId { get; }
 
+    /// <summary>
+    /// The range containing <paramref name="hash"/>. Routing a key goes through <see cref="ShardMap.ShardFor(string)"/>,
+    /// which carries the replicas too; this is the ring's own view, for split decisions and checks.
+    /// </summary>
     public ShardRange RangeFor(ulong hash)
     {
         // Last range whose start <= hash; the first range starts at 0, so one always exists.
@@ -99,10 +103,6 @@ public sealed class HashRing
 
         return _ranges[lo];
     }
-
-    public int ShardFor(ulong hash) => RangeFor(hash).ShardId;
-
-    public int ShardFor(string key) => ShardFor(KeyHasher.Hash(key));
 
     public ShardRange GetRange(int shardId)
     {

@@ -12,14 +12,14 @@ public static class ShardMapBuilder
     /// <summary>
     /// The initial map (version 1): <paramref name="shardCount"/> equal hash ranges, each with
     /// <paramref name="replicationFactor"/> replicas (fewer if there are fewer eligible silos) placed by
-    /// <see cref="ReplicaPlacement"/>; replica ids 1, 2, … in shard order, preferred leader first.
+    /// <see cref="PreferenceListPlacement"/>; replica ids 1, 2, … in shard order, preferred leader first.
     /// </summary>
-    public static ShardMap Build(int shardCount, int replicationFactor, IEnumerable<SiloInfo> silos, int virtualNodesPerWeight = ReplicaPlacement.DefaultVirtualNodesPerWeight)
+    public static ShardMap Build(int shardCount, int replicationFactor, IEnumerable<SiloInfo> silos, int virtualNodesPerWeight = PreferenceListPlacement.DefaultVirtualNodesPerWeight)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(shardCount, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(replicationFactor, 1);
         var ring = HashRing.Uniform(shardCount);
-        var placement = new ReplicaPlacement(silos, virtualNodesPerWeight);
+        var placement = new PreferenceListPlacement(silos, virtualNodesPerWeight);
         var placed = placement.Place(ring.Ranges.Select(r => r.ShardId), replicationFactor);
 
         long nextReplicaId = 1;

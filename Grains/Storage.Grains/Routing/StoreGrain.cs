@@ -23,11 +23,13 @@ public sealed partial class StoreGrain : Grain, IStore
     private readonly IClusterMembershipService membership;
     private readonly Orleans.Runtime.MembershipService.SiloMetadata.ISiloMetadataCache metadata;
     private readonly ILogger<StoreGrain> logger;
+    private readonly TimeSpan replicaCallTimeout;
 
     public StoreGrain(
         ShardMapCache maps,
         LeaderHints hints,
         IOptions<RouterOptions> options,
+        IOptions<ShardReplicaOptions> replicaOptions,
         IOptions<StoreLimitsOptions> limits,
         IClusterMembershipService membership,
         Orleans.Runtime.MembershipService.SiloMetadata.ISiloMetadataCache metadata,
@@ -40,7 +42,15 @@ public sealed partial class StoreGrain : Grain, IStore
         this.membership = membership;
         this.metadata = metadata;
         this.logger = logger;
+        replicaCallTimeout = replicaOptions.Value.OperationTimeout + ReplicaCallMargin;
     }
+
+    /// <summary>
+    /// What a replica call may take beyond the replica's own <see cref="ShardReplicaOptions.OperationTimeout"/>
+    /// (network, queueing). Past it the call counts as timed out: like the replica's own "busy", its outcome is
+    /// unknown, and it is retried with the same <see cref="WriteId"/>.
+    /// </summary>
+    private static readonly TimeSpan ReplicaCallMargin = TimeSpan.FromSeconds(3);
 
     public Task<GetResult> GetAsync(string key, ReadConsistency consistency = ReadConsistency.Linearizable)
     {
@@ -152,7 +162,7 @@ public sealed partial class StoreGrain : Grain, IStore
                 : replicas[next++ % replicas.Count];
             try
             {
-                var result = await call(GrainFactory.GetGrain<IShardReplicaGrain>(shard.ReplicaKey(target)), target);
+                var result = await call(GrainFactory.GetGrain<IShardReplicaGrain>(shard.ReplicaKey(target)), target).WaitAsync(replicaCallTimeout);
                 if (!anyReplica)
                 {
                     hints.Set(shard.ShardId, target);

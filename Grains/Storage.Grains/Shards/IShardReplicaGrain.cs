@@ -14,14 +14,18 @@ public interface IShardReplicaGrain : IGrainWithStringKey
     [OneWay, Alias("Deliver")]
     Task Deliver(byte[] batch);
 
+    // Write, Read and Scan answer within ShardReplicaOptions.OperationTimeout (then with ShardBusyException: for a
+    // write, outcome unknown). There is no fixed response timeout on them: the caller bounds its wait by that same
+    // setting plus a margin for the network (see StoreGrain), so the two cannot drift apart when it is configured.
+
     /// <summary>Proposes an encoded KV command and waits until it is applied.</summary>
-    [Alias("Write"), ResponseTimeout("00:00:08")]
+    [Alias("Write")]
     Task<WriteResult> Write(byte[] command);
 
-    [Alias("Read"), ResponseTimeout("00:00:08")]
+    [Alias("Read")]
     Task<GetResult> Read(string key, ReadConsistency consistency);
 
-    [Alias("Scan"), ResponseTimeout("00:00:08")]
+    [Alias("Scan")]
     Task<ScanPage> Scan(string prefix, string? continueAfter, int limit, ReadConsistency consistency);
 
     [Alias("Status"), ResponseTimeout("00:00:05")]

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using Storage.Raft;
+using Storage.StateMachine;
 
 namespace Storage.Shards;
 
@@ -10,6 +11,13 @@ namespace Storage.Shards;
 public static class RaftWireCodec
 {
     private const byte Version = 1;
+    private const string What = "Raft message batch";
+    private const int MaxMembers = 1024;
+
+    // The smallest encodings, the bound for a count read from the wire: a message without entries or snapshot
+    // (type, eight longs, flags, entry count) and an entry without data (term, index, type, data length).
+    private const int MinMessageBytes = 1 + (8 * 8) + 1 + 4;
+    private const int MinEntryBytes = 8 + 8 + 1 + 4;
 
     public static byte[] Encode(IReadOnlyList<Message> messages)
     {
@@ -54,84 +62,79 @@ public static class RaftWireCodec
         return buffer;
     }
 
+    /// <summary>
+    /// Decodes a batch; throws <see cref="BinaryFormatException"/> for anything but a well-formed batch. The bytes
+    /// come from the network, so every count and length is checked against what the batch can still hold before
+    /// anything is allocated for it: a hostile or corrupt batch costs no more memory than its own size.
+    /// </summary>
     public static List<Message> Decode(byte[] buffer)
     {
-        try
+        var r = new BinaryBufferReader(buffer, What);
+        var version = r.ReadByte("format version");
+        if (version != Version)
         {
-            var r = new SpanReader(buffer);
-            if (r.Byte() != Version)
-            {
-                throw new FormatException("unknown Raft wire format version");
-            }
-
-            var count = r.Int32();
-            var result = new List<Message>(count);
-            for (var i = 0; i < count; i++)
-            {
-                var type = (MessageType)r.Byte();
-                var from = r.Int64();
-                var to = r.Int64();
-                var term = r.Int64();
-                var logTerm = r.Int64();
-                var index = r.Int64();
-                var commit = r.Int64();
-                var hint = r.Int64();
-                var context = r.Int64();
-                var flags = r.Byte();
-                var entryCount = r.Int32();
-                var entries = entryCount == 0 ? Array.Empty<Entry>() : new Entry[entryCount];
-                for (var j = 0; j < entryCount; j++)
-                {
-                    entries[j] = ReadEntry(ref r);
-                }
-
-                Snapshot? snapshot = null;
-                if ((flags & 4) != 0)
-                {
-                    var sIndex = r.Int64();
-                    var sTerm = r.Int64();
-                    var voters = ReadIds(ref r);
-                    var learners = ReadIds(ref r);
-                    snapshot = new Snapshot(new SnapshotMetadata(sIndex, sTerm, new ConfState(voters, learners)), r.Bytes());
-                }
-
-                result.Add(new Message
-                {
-                    Type = type,
-                    From = from,
-                    To = to,
-                    Term = term,
-                    LogTerm = logTerm,
-                    Index = index,
-                    Commit = commit,
-                    RejectHint = hint,
-                    Context = context,
-                    Reject = (flags & 1) != 0,
-                    Transfer = (flags & 2) != 0,
-                    Entries = entries,
-                    Snapshot = snapshot,
-                });
-            }
-
-            if (!r.AtEnd)
-            {
-                throw new FormatException("trailing bytes after Raft message batch");
-            }
-
-            return result;
+            throw r.Error($"unknown Raft wire format version {version}", 0);
         }
-        catch (ArgumentOutOfRangeException e)
+
+        var count = r.ReadInt32Length("message count", MinMessageBytes);
+        var result = new List<Message>(count);
+        for (var i = 0; i < count; i++)
         {
-            throw new FormatException("truncated Raft message batch", e);
+            var type = (MessageType)r.ReadByte("message type");
+            var from = r.ReadInt64("from");
+            var to = r.ReadInt64("to");
+            var term = r.ReadInt64("term");
+            var logTerm = r.ReadInt64("log term");
+            var index = r.ReadInt64("index");
+            var commit = r.ReadInt64("commit");
+            var hint = r.ReadInt64("reject hint");
+            var context = r.ReadInt64("context");
+            var flags = r.ReadByte("flags");
+            var entryCount = r.ReadInt32Length("entry count", MinEntryBytes);
+            var entries = entryCount == 0 ? Array.Empty<Entry>() : new Entry[entryCount];
+            for (var j = 0; j < entryCount; j++)
+            {
+                entries[j] = ReadEntry(ref r);
+            }
+
+            Snapshot? snapshot = null;
+            if ((flags & 4) != 0)
+            {
+                var sIndex = r.ReadInt64("snapshot index");
+                var sTerm = r.ReadInt64("snapshot term");
+                var voters = ReadIds(ref r, "voter count");
+                var learners = ReadIds(ref r, "learner count");
+                snapshot = new Snapshot(new SnapshotMetadata(sIndex, sTerm, new ConfState(voters, learners)), r.ReadInt32LengthPrefixed("snapshot data").ToArray());
+            }
+
+            result.Add(new Message
+            {
+                Type = type,
+                From = from,
+                To = to,
+                Term = term,
+                LogTerm = logTerm,
+                Index = index,
+                Commit = commit,
+                RejectHint = hint,
+                Context = context,
+                Reject = (flags & 1) != 0,
+                Transfer = (flags & 2) != 0,
+                Entries = entries,
+                Snapshot = snapshot,
+            });
         }
+
+        r.EnsureEnd();
+        return result;
     }
 
     private static int MessageSize(Message m)
     {
-        var size = 1 + 8 * 8 + 1 + 4;
+        var size = MinMessageBytes;
         foreach (var e in m.Entries)
         {
-            size += 8 + 8 + 1 + 4 + e.Data.Length;
+            size += MinEntryBytes + e.Data.Length;
         }
 
         if (m.Snapshot is { } s)
@@ -150,12 +153,12 @@ public static class RaftWireCodec
         w.Bytes(e.Data);
     }
 
-    private static Entry ReadEntry(ref SpanReader r)
+    private static Entry ReadEntry(ref BinaryBufferReader r)
     {
-        var term = r.Int64();
-        var index = r.Int64();
-        var type = (EntryType)r.Byte();
-        return new Entry(term, index, type, r.Bytes());
+        var term = r.ReadInt64("entry term");
+        var index = r.ReadInt64("entry index");
+        var type = (EntryType)r.ReadByte("entry type");
+        return new Entry(term, index, type, r.ReadInt32LengthPrefixed("entry data").ToArray());
     }
 
     private static void WriteIds(ref SpanWriter w, IReadOnlyList<long> ids)
@@ -167,18 +170,19 @@ public static class RaftWireCodec
         }
     }
 
-    private static long[] ReadIds(ref SpanReader r)
+    private static long[] ReadIds(ref BinaryBufferReader r, string field)
     {
-        var n = r.Int32();
-        if (n < 0 || n > 1024)
+        var start = r.Position;
+        var n = r.ReadInt32Length(field, sizeof(long));
+        if (n > MaxMembers)
         {
-            throw new FormatException($"implausible member count {n}");
+            throw r.Error($"implausible {field} {n}", start);
         }
 
         var ids = new long[n];
         for (var i = 0; i < n; i++)
         {
-            ids[i] = r.Int64();
+            ids[i] = r.ReadInt64("member id");
         }
 
         return ids;
@@ -186,77 +190,34 @@ public static class RaftWireCodec
 
     private ref struct SpanWriter
     {
-        private readonly Span<byte> span;
-        private int pos;
+        private readonly Span<byte> _span;
+        private int _position;
 
         public SpanWriter(Span<byte> span)
         {
-            this.span = span;
-            pos = 0;
+            _span = span;
+            _position = 0;
         }
 
-        public void Byte(byte v) => span[pos++] = v;
+        public void Byte(byte v) => _span[_position++] = v;
 
         public void Int32(int v)
         {
-            BinaryPrimitives.WriteInt32LittleEndian(span[pos..], v);
-            pos += 4;
+            BinaryPrimitives.WriteInt32LittleEndian(_span[_position..], v);
+            _position += 4;
         }
 
         public void Int64(long v)
         {
-            BinaryPrimitives.WriteInt64LittleEndian(span[pos..], v);
-            pos += 8;
+            BinaryPrimitives.WriteInt64LittleEndian(_span[_position..], v);
+            _position += 8;
         }
 
         public void Bytes(byte[] data)
         {
             Int32(data.Length);
-            data.CopyTo(span[pos..]);
-            pos += data.Length;
-        }
-    }
-
-    private ref struct SpanReader
-    {
-        private readonly ReadOnlySpan<byte> span;
-        private int pos;
-
-        public SpanReader(ReadOnlySpan<byte> span)
-        {
-            this.span = span;
-            pos = 0;
-        }
-
-        public bool AtEnd => pos == span.Length;
-
-        public byte Byte() => pos < span.Length ? span[pos++] : throw new ArgumentOutOfRangeException(nameof(span));
-
-        public int Int32()
-        {
-            var v = BinaryPrimitives.ReadInt32LittleEndian(span.Slice(pos, 4));
-            pos += 4;
-            return v;
-        }
-
-        public long Int64()
-        {
-            var v = BinaryPrimitives.ReadInt64LittleEndian(span.Slice(pos, 8));
-            pos += 8;
-            return v;
-        }
-
-        public byte[] Bytes()
-        {
-            var n = Int32();
-            if (n < 0 || n > span.Length - pos)
-            {
-                throw new FormatException($"byte string of {n} bytes overruns the batch");
-            }
-
-            var data = span.Slice(pos, n).ToArray();
-            pos += n;
-            return data;
+            data.CopyTo(_span[_position..]);
+            _position += data.Length;
         }
     }
 }

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Storage.Directory;
 
 namespace Storage.Shards;
@@ -9,42 +10,50 @@ namespace Storage.Shards;
 /// </summary>
 public sealed partial class ReplicaKeeper : ILifecycleParticipant<ISiloLifecycle>
 {
-    private readonly IGrainFactory grains;
-    private readonly ShardMapCache maps;
-    private readonly ILocalSiloDetails local;
-    private readonly IClusterMembershipService membership;
-    private readonly ILogger<ReplicaKeeper> logger;
-    private readonly LocalReplicas localReplicas;
-    private readonly CancellationTokenSource stopping = new();
-    private Task? loop;
+    private readonly IGrainFactory _grains;
+    private readonly ShardMapCache _maps;
+    private readonly ILocalSiloDetails _local;
+    private readonly IClusterMembershipService _membership;
+    private readonly ILogger<ReplicaKeeper> _logger;
+    private readonly LocalReplicas _localReplicas;
+    private readonly ReplicaKeeperOptions _options;
+    private readonly Dictionary<string, DateTime> _stableSince = new();
+    private readonly CancellationTokenSource _stopping = new();
+    private Task? _loop;
 
-    public ReplicaKeeper(IGrainFactory grains, ShardMapCache maps, ILocalSiloDetails local, IClusterMembershipService membership, LocalReplicas localReplicas, ILogger<ReplicaKeeper> logger)
+    public ReplicaKeeper(
+        IGrainFactory grains,
+        ShardMapCache maps,
+        ILocalSiloDetails local,
+        IClusterMembershipService membership,
+        LocalReplicas localReplicas,
+        IOptions<ReplicaKeeperOptions> options,
+        ILogger<ReplicaKeeper> logger)
     {
-        this.localReplicas = localReplicas;
-        this.grains = grains;
-        this.maps = maps;
-        this.local = local;
-        this.membership = membership;
-        this.logger = logger;
+        _grains = grains;
+        _maps = maps;
+        _local = local;
+        _membership = membership;
+        _localReplicas = localReplicas;
+        _options = options.Value;
+        _logger = logger;
     }
-
-    public static TimeSpan Period { get; set; } = TimeSpan.FromSeconds(1);
 
     public void Participate(ISiloLifecycle lifecycle) =>
         lifecycle.Subscribe(nameof(ReplicaKeeper), ServiceLifecycleStage.Active, OnStart, OnStop);
 
     private Task OnStart(CancellationToken ct)
     {
-        loop = Task.Run(() => RunAsync(stopping.Token));
+        _loop = Task.Run(() => RunAsync(_stopping.Token));
         return Task.CompletedTask;
     }
 
     private async Task OnStop(CancellationToken ct)
     {
-        await stopping.CancelAsync();
-        if (loop is not null)
+        await _stopping.CancelAsync();
+        if (_loop is not null)
         {
-            await loop.WaitAsync(ct).ContinueWith(_ => { }, TaskScheduler.Default);
+            await _loop.WaitAsync(ct).ContinueWith(_ => { }, TaskScheduler.Default);
         }
     }
 
@@ -63,7 +72,7 @@ public sealed partial class ReplicaKeeper : ILifecycleParticipant<ISiloLifecycle
 
             try
             {
-                await Task.Delay(Period, ct);
+                await Task.Delay(_options.Period, ct);
             }
             catch (OperationCanceledException)
             {
@@ -74,9 +83,9 @@ public sealed partial class ReplicaKeeper : ILifecycleParticipant<ISiloLifecycle
 
     private async Task KeepOnceAsync(CancellationToken ct)
     {
-        var map = await maps.GetAsync(ct, refresh: true);
-        var me = SiloKeys.Of(local.SiloAddress);
-        var alive = membership.CurrentSnapshot.Members.Values
+        var map = await _maps.GetAsync(ct, refresh: true);
+        var me = SiloKeys.Of(_local.SiloAddress);
+        var alive = _membership.CurrentSnapshot.Members.Values
             .Where(m => m.Status == SiloStatus.Active)
             .Select(m => SiloKeys.Of(m.SiloAddress))
             .ToHashSet();
@@ -88,7 +97,7 @@ public sealed partial class ReplicaKeeper : ILifecycleParticipant<ISiloLifecycle
             {
                 if (replica.SiloKey == me || !alive.Contains(replica.SiloKey))
                 {
-                    touches.Add(grains.GetGrain<IShardReplicaGrain>(shard.ReplicaKey(replica.ReplicaId)).Ensure());
+                    touches.Add(_grains.GetGrain<IShardReplicaGrain>(shard.ReplicaKey(replica.ReplicaId)).Ensure());
                 }
             }
         }
@@ -97,15 +106,15 @@ public sealed partial class ReplicaKeeper : ILifecycleParticipant<ISiloLifecycle
 
         // A replica standing in here while its own silo was away goes home once that silo is back, one
         // per pass so that a returning silo does not cause a burst of elections.
-        var here = localReplicas.Keys;
+        var here = _localReplicas.Keys;
         foreach (var key in here)
         {
             var replica = ReplicaKey.Parse(key);
             var home = map.FindShard(replica.Shard)?.Replicas.FirstOrDefault(r => r.ReplicaId == replica.Replica)?.SiloKey;
-            if (home is not null && home != me && alive.Contains(home) && stableSince.TryGetValue(home, out var since) && DateTime.UtcNow - since > HomeStableFor)
+            if (home is not null && home != me && alive.Contains(home) && _stableSince.TryGetValue(home, out var since) && DateTime.UtcNow - since > _options.HomeStableFor)
             {
                 LogRelocating(key, home);
-                await grains.GetGrain<IShardReplicaGrain>(key).Relocate().WaitAsync(TimeSpan.FromSeconds(10), ct);
+                await _grains.GetGrain<IShardReplicaGrain>(key).Relocate().WaitAsync(TimeSpan.FromSeconds(10), ct);
                 return;
             }
         }
@@ -117,7 +126,7 @@ public sealed partial class ReplicaKeeper : ILifecycleParticipant<ISiloLifecycle
             var replica = ReplicaKey.Parse(key);
             var preferred = map.FindShard(replica.Shard)?.Replicas.FirstOrDefault();
             if (preferred is not null && preferred.ReplicaId != replica.Replica && alive.Contains(preferred.SiloKey)
-                && await grains.GetGrain<IShardReplicaGrain>(key).PreferLeader(preferred.ReplicaId).WaitAsync(TimeSpan.FromSeconds(5), ct))
+                && await _grains.GetGrain<IShardReplicaGrain>(key).PreferLeader(preferred.ReplicaId).WaitAsync(TimeSpan.FromSeconds(5), ct))
             {
                 LogBalancing(key, preferred.ReplicaId);
                 return;
@@ -125,21 +134,16 @@ public sealed partial class ReplicaKeeper : ILifecycleParticipant<ISiloLifecycle
         }
     }
 
-    /// <summary>How long a silo must have been active before replicas move back to it.</summary>
-    public static TimeSpan HomeStableFor { get; set; } = TimeSpan.FromSeconds(5);
-
-    private readonly Dictionary<string, DateTime> stableSince = new();
-
     private void TrackStability(HashSet<string> alive)
     {
         foreach (var silo in alive)
         {
-            stableSince.TryAdd(silo, DateTime.UtcNow);
+            _stableSince.TryAdd(silo, DateTime.UtcNow);
         }
 
-        foreach (var gone in stableSince.Keys.Where(k => !alive.Contains(k)).ToList())
+        foreach (var gone in _stableSince.Keys.Where(k => !alive.Contains(k)).ToList())
         {
-            stableSince.Remove(gone);
+            _stableSince.Remove(gone);
         }
     }
 

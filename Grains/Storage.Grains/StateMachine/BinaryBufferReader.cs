@@ -4,9 +4,12 @@ using System.Text;
 namespace Storage.StateMachine;
 
 /// <summary>
-/// The bounds-checked counterpart of <see cref="BinaryBufferWriter"/>. Every read checks the remaining
-/// length first and throws <see cref="KvFormatException"/> (naming what was being read and where), so a
-/// truncated or corrupt buffer can never be silently misread or trigger a huge allocation.
+/// The one bounds-checked reader of every binary format the grains decode from disk or the network: KV commands
+/// and snapshots (the counterpart of <see cref="BinaryBufferWriter"/>) and Raft message batches
+/// (the replicas' wire codec). Every read checks the remaining length first, and every count or length
+/// is checked against the bytes left (at the smallest size of one item) before the caller allocates for it, so a
+/// truncated, corrupt or hostile buffer throws <see cref="BinaryFormatException"/> (naming what was being read
+/// and where) and can never be silently misread or trigger a huge allocation.
 /// </summary>
 internal ref struct BinaryBufferReader
 {
@@ -28,6 +31,10 @@ internal ref struct BinaryBufferReader
     public byte ReadByte(string field) => Take(1, field)[0];
 
     public ushort ReadUInt16(string field) => BinaryPrimitives.ReadUInt16LittleEndian(Take(2, field));
+
+    public int ReadInt32(string field) => BinaryPrimitives.ReadInt32LittleEndian(Take(4, field));
+
+    public long ReadInt64(string field) => BinaryPrimitives.ReadInt64LittleEndian(Take(8, field));
 
     public ReadOnlySpan<byte> ReadBytes(int count, string field) => Take(count, field);
 
@@ -84,6 +91,30 @@ internal ref struct BinaryBufferReader
 
     public ReadOnlySpan<byte> ReadLengthPrefixed(string field) => Take(ReadLength(field), field);
 
+    /// <summary>
+    /// A fixed-width (little-endian int32) count or length: refused if negative or if
+    /// <paramref name="minBytesPerItem"/> bytes per item would overrun what is left.
+    /// </summary>
+    public int ReadInt32Length(string field, int minBytesPerItem = 1)
+    {
+        int start = _position;
+        int value = ReadInt32(field);
+        if (value < 0)
+        {
+            throw Error($"{field} {value} is negative", start);
+        }
+
+        if ((ulong)value > (ulong)Remaining / (ulong)Math.Max(1, minBytesPerItem))
+        {
+            throw Error($"{field} {value} exceeds the {Remaining} bytes left", start);
+        }
+
+        return value;
+    }
+
+    /// <summary>Bytes after a fixed-width int32 length (see <see cref="ReadInt32Length"/>).</summary>
+    public ReadOnlySpan<byte> ReadInt32LengthPrefixed(string field) => Take(ReadInt32Length(field), field);
+
     public string ReadString(string field)
     {
         int start = _position;
@@ -94,7 +125,7 @@ internal ref struct BinaryBufferReader
         }
         catch (DecoderFallbackException e)
         {
-            throw new KvFormatException($"{_what}: {field} at offset {start} is not valid UTF-8", e);
+            throw new BinaryFormatException($"{_what}: {field} at offset {start} is not valid UTF-8", e);
         }
     }
 
@@ -108,7 +139,7 @@ internal ref struct BinaryBufferReader
         }
     }
 
-    public readonly KvFormatException Error(string problem, int offset) => new($"{_what}: {problem} (offset {offset})");
+    public readonly BinaryFormatException Error(string problem, int offset) => new($"{_what}: {problem} (offset {offset})");
 
     private ReadOnlySpan<byte> Take(int count, string field)
     {

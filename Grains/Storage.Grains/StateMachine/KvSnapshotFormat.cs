@@ -67,18 +67,18 @@ internal static class KvSnapshotFormat
         int headerBytes = Magic.Length + 2;
         if (buffer.Length < headerBytes || !buffer[..Magic.Length].SequenceEqual(Magic))
         {
-            throw new KvFormatException($"{What}: missing magic 'SKVS' (not a KV snapshot, or truncated to {buffer.Length} bytes)");
+            throw new BinaryFormatException($"{What}: missing magic 'SKVS' (not a KV snapshot, or truncated to {buffer.Length} bytes)");
         }
 
         ushort version = BinaryPrimitives.ReadUInt16LittleEndian(buffer[Magic.Length..]);
         if (version != FormatVersion)
         {
-            throw new KvFormatException($"{What}: unsupported format version {version} (this build reads version {FormatVersion})");
+            throw new BinaryFormatException($"{What}: unsupported format version {version} (this build reads version {FormatVersion})");
         }
 
         if (buffer.Length < headerBytes + ChecksumBytes)
         {
-            throw new KvFormatException($"{What}: truncated to {buffer.Length} bytes");
+            throw new BinaryFormatException($"{What}: truncated to {buffer.Length} bytes");
         }
 
         var body = buffer[..^ChecksumBytes];
@@ -86,7 +86,7 @@ internal static class KvSnapshotFormat
         ulong actual = XxHash64.HashToUInt64(body);
         if (stored != actual)
         {
-            throw new KvFormatException($"{What}: checksum mismatch (stored {stored:x16}, computed {actual:x16}); the snapshot is corrupt");
+            throw new BinaryFormatException($"{What}: checksum mismatch (stored {stored:x16}, computed {actual:x16}); the snapshot is corrupt");
         }
 
         var r = new BinaryBufferReader(body, What);

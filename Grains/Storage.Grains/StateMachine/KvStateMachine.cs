@@ -164,7 +164,7 @@ public sealed class KvStateMachine
     /// <summary>A self-contained, checksummed image of the whole state (see <see cref="KvSnapshotFormat"/>).</summary>
     public byte[] CreateSnapshot() => KvSnapshotFormat.Write(this);
 
-    /// <summary>Rebuilds a state machine from <see cref="CreateSnapshot"/>; throws <see cref="KvFormatException"/> if it is corrupt.</summary>
+    /// <summary>Rebuilds a state machine from <see cref="CreateSnapshot"/>; throws <see cref="BinaryFormatException"/> if it is corrupt.</summary>
     public static KvStateMachine Restore(ReadOnlySpan<byte> snapshot) => KvSnapshotFormat.Read(snapshot);
 
     public static KvStateMachine Restore(byte[] snapshot)

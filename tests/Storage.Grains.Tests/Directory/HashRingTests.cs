@@ -13,8 +13,8 @@ public class HashRingTests
         var r = Assert.Single(ring.Ranges);
         Assert.Equal((0, 0UL, ulong.MaxValue), (r.ShardId, r.Start, r.End));
         Assert.Equal(Space, r.Width);
-        Assert.Equal(0, ring.ShardFor(0));
-        Assert.Equal(0, ring.ShardFor(ulong.MaxValue));
+        Assert.Equal(0, ring.RangeFor(0).ShardId);
+        Assert.Equal(0, ring.RangeFor(ulong.MaxValue).ShardId);
     }
 
     [Theory]
@@ -48,11 +48,11 @@ public class HashRingTests
         for (int i = 0; i < ring.Count; i++)
         {
             var r = ring.Ranges[i];
-            Assert.Equal(r.ShardId, ring.ShardFor(r.Start));
-            Assert.Equal(r.ShardId, ring.ShardFor(r.End));
+            Assert.Equal(r.ShardId, ring.RangeFor(r.Start).ShardId);
+            Assert.Equal(r.ShardId, ring.RangeFor(r.End).ShardId);
             if (i > 0)
             {
-                Assert.Equal(ring.Ranges[i - 1].ShardId, ring.ShardFor(r.Start - 1));
+                Assert.Equal(ring.Ranges[i - 1].ShardId, ring.RangeFor(r.Start - 1).ShardId);
             }
         }
     }
@@ -65,7 +65,7 @@ public class HashRingTests
         for (int i = 0; i < 20_000; i++)
         {
             ulong h = (ulong)rng.NextInt64() ^ ((ulong)rng.Next() << 33);
-            Assert.Equal(ring.Ranges.Single(r => r.Contains(h)).ShardId, ring.ShardFor(h));
+            Assert.Equal(ring.Ranges.Single(r => r.Contains(h)).ShardId, ring.RangeFor(h).ShardId);
         }
     }
 
@@ -88,7 +88,7 @@ public class HashRingTests
         for (int i = 0; i < 50_000; i++)
         {
             string key = $"k{i}";
-            int was = before.ShardFor(key), now = after.ShardFor(key);
+            int was = before.RangeFor(KeyHash.Of(key)).ShardId, now = after.RangeFor(KeyHash.Of(key)).ShardId;
             if (was != now)
             {
                 moved++;

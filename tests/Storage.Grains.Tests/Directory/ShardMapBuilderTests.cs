@@ -21,7 +21,7 @@ public class ShardMapBuilderTests
         Assert.Equal(Enumerable.Range(1, 48).Select(i => (long)i), map.Shards.SelectMany(s => s.Replicas).Select(r => r.ReplicaId));
         Assert.Equal(49, map.NextReplicaId);
 
-        var placed = new ReplicaPlacement(FiveSilos).Place(Enumerable.Range(0, 16), 3);
+        var placed = new PreferenceListPlacement(FiveSilos).Place(Enumerable.Range(0, 16), 3);
         var byKey = FiveSilos.ToDictionary(s => s.SiloKey);
         foreach (var shard in map.Shards)
         {

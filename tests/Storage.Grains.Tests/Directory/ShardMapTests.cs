@@ -17,7 +17,7 @@ public class ShardMapTests
         {
             string key = $"order/{i}";
             var shard = Map.ShardFor(key);
-            Assert.Equal(ring.ShardFor(key), shard.ShardId);
+            Assert.Equal(ring.RangeFor(KeyHash.Of(key)).ShardId, shard.ShardId);
             Assert.True(shard.Contains(KeyHash.Of(key)));
         }
 
@@ -69,6 +69,19 @@ public class ShardMapTests
     public void Replica_grain_key_is_shard_slash_replica()
     {
         Assert.Equal("3/17", (Map.Shards[0] with { ShardId = 3 }).ReplicaKey(17));
+        Assert.Equal(new ReplicaKey(3, 17), ReplicaKey.Parse((Map.Shards[0] with { ShardId = 3 }).ReplicaKey(17)));
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("3")]
+    [InlineData("/17")]
+    [InlineData("3/0")]
+    [InlineData("3/-1")]
+    [InlineData("a/1")]
+    public void Malformed_replica_grain_keys_are_refused(string key)
+    {
+        Assert.Throws<FormatException>(() => ReplicaKey.Parse(key));
     }
 
     [Fact]

@@ -19,7 +19,7 @@ internal static class Topology
     public static readonly (string, string)[] Flat = [("eu", "a")];
 
     public static IReadOnlyDictionary<int, IReadOnlyList<SiloInfo>> Place(IEnumerable<SiloInfo> silos, int shards, int replicas) =>
-        new ReplicaPlacement(silos).Place(Enumerable.Range(0, shards), replicas);
+        new PreferenceListPlacement(silos).Place(Enumerable.Range(0, shards), replicas);
 
     /// <summary>Replicas whose silo changed: per shard, the members of the new set that were not in the old one.</summary>
     public static int Moved(IReadOnlyDictionary<int, IReadOnlyList<SiloInfo>> before, IReadOnlyDictionary<int, IReadOnlyList<SiloInfo>> after) =>

@@ -62,7 +62,7 @@ public class KvCommandCodecTests
             {
                 byte[] corrupt = (byte[])encoded.Clone();
                 corrupt[i] ^= flip;
-                Assert.Throws<KvFormatException>(() => KvCommandCodec.Decode(corrupt));
+                Assert.Throws<BinaryFormatException>(() => KvCommandCodec.Decode(corrupt));
             }
         }
     }
@@ -73,7 +73,7 @@ public class KvCommandCodecTests
         byte[] encoded = KvCommandCodec.Encode(Put(ClientB, 5, "key", "value"));
         for (int length = 0; length < encoded.Length; length++)
         {
-            Assert.Throws<KvFormatException>(() => KvCommandCodec.Decode(encoded.AsSpan(0, length)));
+            Assert.Throws<BinaryFormatException>(() => KvCommandCodec.Decode(encoded.AsSpan(0, length)));
         }
     }
 
@@ -82,7 +82,7 @@ public class KvCommandCodecTests
     {
         byte[] encoded = KvCommandCodec.Encode(Put(ClientA, 1, "k", "v"));
         encoded[0] = 2;
-        var e = Assert.Throws<KvFormatException>(() => KvCommandCodec.Decode(encoded));
+        var e = Assert.Throws<BinaryFormatException>(() => KvCommandCodec.Decode(encoded));
         Assert.Contains("format version 2", e.Message);
     }
 
@@ -91,7 +91,7 @@ public class KvCommandCodecTests
     {
         byte[] encoded = KvCommandCodec.Encode(Put(ClientA, 1, "k", "value"));
         encoded[^6] ^= 0x10; // inside the value
-        var e = Assert.Throws<KvFormatException>(() => KvCommandCodec.Decode(encoded));
+        var e = Assert.Throws<BinaryFormatException>(() => KvCommandCodec.Decode(encoded));
         Assert.Contains("checksum", e.Message);
     }
 
@@ -102,7 +102,7 @@ public class KvCommandCodecTests
     {
         byte[] body = Body(KvCommandCodec.Encode(Delete(ClientA, 1, "k")));
         body[1] = 9;
-        var e = Assert.Throws<KvFormatException>(() => KvCommandCodec.Decode(Seal(body)));
+        var e = Assert.Throws<BinaryFormatException>(() => KvCommandCodec.Decode(Seal(body)));
         Assert.Contains("unknown command kind 9", e.Message);
     }
 
@@ -110,7 +110,7 @@ public class KvCommandCodecTests
     public void Trailing_bytes_with_valid_checksum_are_rejected()
     {
         byte[] body = [.. Body(KvCommandCodec.Encode(Delete(ClientA, 1, "k"))), 0x00];
-        var e = Assert.Throws<KvFormatException>(() => KvCommandCodec.Decode(Seal(body)));
+        var e = Assert.Throws<BinaryFormatException>(() => KvCommandCodec.Decode(Seal(body)));
         Assert.Contains("trailing", e.Message);
     }
 
@@ -120,7 +120,7 @@ public class KvCommandCodecTests
         // A Put whose value length claims more bytes than exist.
         byte[] body = Body(KvCommandCodec.Encode(Put(ClientA, 1, "k", "v")));
         body[^2] = 100; // value length varint
-        Assert.Throws<KvFormatException>(() => KvCommandCodec.Decode(Seal(body)));
+        Assert.Throws<BinaryFormatException>(() => KvCommandCodec.Decode(Seal(body)));
     }
 
     [Fact]
@@ -128,7 +128,7 @@ public class KvCommandCodecTests
     {
         byte[] body = Body(KvCommandCodec.Encode(Delete(ClientA, 1, "k")));
         body[^1] = 0xFF; // the single key byte
-        var e = Assert.Throws<KvFormatException>(() => KvCommandCodec.Decode(Seal(body)));
+        var e = Assert.Throws<BinaryFormatException>(() => KvCommandCodec.Decode(Seal(body)));
         Assert.Contains("UTF-8", e.Message);
     }
 
@@ -137,11 +137,11 @@ public class KvCommandCodecTests
     {
         byte[] body = Body(KvCommandCodec.Encode(Delete(ClientA, 1, "k")));
         body[18] = 0; // sequence varint
-        Assert.Throws<KvFormatException>(() => KvCommandCodec.Decode(Seal(body)));
+        Assert.Throws<BinaryFormatException>(() => KvCommandCodec.Decode(Seal(body)));
 
         body = Body(KvCommandCodec.Encode(Delete(ClientA, 1, "k")));
         Array.Clear(body, 2, 16);
-        Assert.Throws<KvFormatException>(() => KvCommandCodec.Decode(Seal(body)));
+        Assert.Throws<BinaryFormatException>(() => KvCommandCodec.Decode(Seal(body)));
     }
 
     [Fact]
@@ -150,7 +150,7 @@ public class KvCommandCodecTests
         // Sequence 1 written as 0x81 0x00 instead of 0x01.
         byte[] body = Body(KvCommandCodec.Encode(Delete(ClientA, 1, "k")));
         byte[] stretched = [.. body[..18], 0x81, 0x00, .. body[19..]];
-        var e = Assert.Throws<KvFormatException>(() => KvCommandCodec.Decode(Seal(stretched)));
+        var e = Assert.Throws<BinaryFormatException>(() => KvCommandCodec.Decode(Seal(stretched)));
         Assert.Contains("minimal", e.Message);
     }
 

@@ -102,7 +102,7 @@ public class SnapshotTests
         {
             byte[] corrupt = (byte[])snapshot.Clone();
             corrupt[i] ^= 0x04;
-            Assert.Throws<KvFormatException>(() => KvStateMachine.Restore(corrupt));
+            Assert.Throws<BinaryFormatException>(() => KvStateMachine.Restore(corrupt));
         }
     }
 
@@ -112,7 +112,7 @@ public class SnapshotTests
         byte[] snapshot = Populated().CreateSnapshot();
         foreach (int length in new[] { 0, 1, 4, 5, 6, 13, 14, 100, snapshot.Length - 9, snapshot.Length - 8, snapshot.Length - 1 })
         {
-            Assert.Throws<KvFormatException>(() => KvStateMachine.Restore(snapshot.AsSpan(0, length)));
+            Assert.Throws<BinaryFormatException>(() => KvStateMachine.Restore(snapshot.AsSpan(0, length)));
         }
     }
 
@@ -122,13 +122,13 @@ public class SnapshotTests
         byte[] snapshot = new KvStateMachine().CreateSnapshot();
         byte[] badMagic = (byte[])snapshot.Clone();
         badMagic[0] = (byte)'X';
-        Assert.Contains("magic", Assert.Throws<KvFormatException>(() => KvStateMachine.Restore(badMagic)).Message);
+        Assert.Contains("magic", Assert.Throws<BinaryFormatException>(() => KvStateMachine.Restore(badMagic)).Message);
 
         byte[] badVersion = (byte[])snapshot.Clone();
         badVersion[4] = 9;
-        Assert.Contains("format version 9", Assert.Throws<KvFormatException>(() => KvStateMachine.Restore(badVersion)).Message);
+        Assert.Contains("format version 9", Assert.Throws<BinaryFormatException>(() => KvStateMachine.Restore(badVersion)).Message);
 
-        Assert.Contains("checksum", Assert.Throws<KvFormatException>(() => KvStateMachine.Restore(snapshot[..^1].Append((byte)(snapshot[^1] ^ 1)).ToArray())).Message);
+        Assert.Contains("checksum", Assert.Throws<BinaryFormatException>(() => KvStateMachine.Restore(snapshot[..^1].Append((byte)(snapshot[^1] ^ 1)).ToArray())).Message);
     }
 
     // Resealed images have a valid checksum, so only the structural checks can catch them.
@@ -139,7 +139,7 @@ public class SnapshotTests
         byte[] body = Body(Populated().CreateSnapshot());
         for (int cut = 7; cut < body.Length; cut += Math.Max(1, body.Length / 50))
         {
-            Assert.Throws<KvFormatException>(() => KvStateMachine.Restore(Seal(body[..cut])));
+            Assert.Throws<BinaryFormatException>(() => KvStateMachine.Restore(Seal(body[..cut])));
         }
     }
 
@@ -147,7 +147,7 @@ public class SnapshotTests
     public void Trailing_bytes_with_valid_checksum_are_rejected()
     {
         byte[] body = [.. Body(Populated().CreateSnapshot()), 0];
-        Assert.Contains("trailing", Assert.Throws<KvFormatException>(() => KvStateMachine.Restore(Seal(body))).Message);
+        Assert.Contains("trailing", Assert.Throws<BinaryFormatException>(() => KvStateMachine.Restore(Seal(body))).Message);
     }
 
     [Fact]
@@ -161,7 +161,7 @@ public class SnapshotTests
         int firstKey = Array.IndexOf(body, (byte)'a');
         int secondKey = Array.IndexOf(body, (byte)'b');
         (body[firstKey], body[secondKey]) = (body[secondKey], body[firstKey]);
-        Assert.Contains("ascending", Assert.Throws<KvFormatException>(() => KvStateMachine.Restore(Seal(body))).Message);
+        Assert.Contains("ascending", Assert.Throws<BinaryFormatException>(() => KvStateMachine.Restore(Seal(body))).Message);
     }
 
     [Fact]
@@ -172,7 +172,7 @@ public class SnapshotTests
         byte[] body = Body(sm.CreateSnapshot());
         int key = Array.IndexOf(body, (byte)'a');
         body[key + 1] = 2; // version 2 > applied index 1
-        Assert.Throws<KvFormatException>(() => KvStateMachine.Restore(Seal(body)));
+        Assert.Throws<BinaryFormatException>(() => KvStateMachine.Restore(Seal(body)));
     }
 
     [Fact]
@@ -181,7 +181,7 @@ public class SnapshotTests
         byte[] body = Body(new KvStateMachine().CreateSnapshot());
         // Replace the key count (0, the byte before the session count) with a 5-byte varint of ~34 billion.
         byte[] evil = [.. body[..^2], 0xFF, 0xFF, 0xFF, 0xFF, 0x7F, 0x00];
-        Assert.Contains("exceeds", Assert.Throws<KvFormatException>(() => KvStateMachine.Restore(Seal(evil))).Message);
+        Assert.Contains("exceeds", Assert.Throws<BinaryFormatException>(() => KvStateMachine.Restore(Seal(evil))).Message);
     }
 
     private static byte[] Body(byte[] snapshot) => snapshot[..^8];

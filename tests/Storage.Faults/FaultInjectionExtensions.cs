@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Storage.Shards;
 
 namespace Storage.Faults;
 
@@ -8,6 +9,8 @@ public static class FaultInjectionExtensions
     public static ISiloBuilder UseFaultInjection(this ISiloBuilder silo, FaultController controller)
     {
         silo.Services.AddSingleton(controller);
+        // Replaces the no-op hooks that AddStorageServer registers with TryAdd, whichever runs first.
+        silo.Services.AddSingleton<IReplicaFaultHooks>(controller);
         silo.AddOutgoingGrainCallFilter<FaultInjectionOutgoingFilter>();
         silo.AddIncomingGrainCallFilter<FaultInjectionIncomingFilter>();
         return silo;

@@ -1,4 +1,4 @@
-namespace Storage.Shards;
+namespace Storage.Directory;
 
 /// <summary>
 /// A silo's identity in the shard map: its endpoint "host:port", which survives a restart of the same

@@ -4,7 +4,7 @@ using Storage.Directory;
 
 namespace Storage.Grains.Tests.Directory;
 
-public class KeyHasherTests
+public class KeyHashTests
 {
     [Fact]
     public void Hash_is_xxhash64_seed_0_of_utf8_pinned_to_known_values()
@@ -22,8 +22,7 @@ public class KeyHasherTests
     {
         ulong expected = XxHash64.HashToUInt64(Encoding.UTF8.GetBytes(key));
         Assert.Equal(expected, KeyHash.Of(key));
-        Assert.Equal(expected, KeyHasher.Hash(key));
-        Assert.Equal(expected, KeyHasher.HashUtf8(Encoding.UTF8.GetBytes(key)));
+        Assert.Equal(expected, KeyHash.OfUtf8(Encoding.UTF8.GetBytes(key)));
     }
 
     [Fact]
@@ -42,7 +41,7 @@ public class KeyHasherTests
         var counts = new int[16];
         for (int i = 0; i < 160_000; i++)
         {
-            counts[ring.ShardFor($"user/{i}")]++;
+            counts[ring.RangeFor(KeyHash.Of($"user/{i}")).ShardId]++;
         }
 
         // Expected 10 000 per shard; a binomial standard deviation is ~97, so ±5% is a loose bound.

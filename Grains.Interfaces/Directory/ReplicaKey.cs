@@ -1,8 +1,11 @@
 using System.Globalization;
 
-namespace Storage.Shards;
+namespace Storage;
 
-/// <summary>The identity of a replica grain: "{shard}/{replica}". Replica ids are never reused.</summary>
+/// <summary>
+/// The identity of a replica grain: "{shard}/{replica}" (DESIGN §4). Replica ids are never reused. The one
+/// formatter and parser of replica grain keys: <see cref="ShardInfo.ReplicaKey(long)"/> uses it too.
+/// </summary>
 public readonly record struct ReplicaKey(int Shard, long Replica)
 {
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{Shard}/{Replica}");

@@ -3,14 +3,14 @@ using static Storage.Grains.Tests.Directory.Topology;
 
 namespace Storage.Grains.Tests.Directory;
 
-public class ReplicaPlacementTests
+public class PreferenceListPlacementTests
 {
     private static readonly string[] Prefixes = ["silo", "pod", "storage-silo", "x", "node"];
 
     [Fact]
     public void Replicas_go_to_distinct_regions_when_there_are_enough()
     {
-        var placement = new ReplicaPlacement(Silos(12, ThreeRegionsTwoZones));
+        var placement = new PreferenceListPlacement(Silos(12, ThreeRegionsTwoZones));
         for (int shard = 0; shard < 200; shard++)
         {
             var list = placement.PreferenceList(shard, 3);
@@ -24,7 +24,7 @@ public class ReplicaPlacementTests
     {
         // Two regions with two zones each, five replicas: both regions, all four zones, five silos.
         var silos = Silos(8, [("eu", "eu-a"), ("us", "us-a"), ("eu", "eu-b"), ("us", "us-b")]);
-        var placement = new ReplicaPlacement(silos);
+        var placement = new PreferenceListPlacement(silos);
         for (int shard = 0; shard < 200; shard++)
         {
             var list = placement.PreferenceList(shard, 5);
@@ -39,7 +39,7 @@ public class ReplicaPlacementTests
     [Fact]
     public void One_region_three_zones_gives_three_zones()
     {
-        var placement = new ReplicaPlacement(Silos(9, OneRegionThreeZones));
+        var placement = new PreferenceListPlacement(Silos(9, OneRegionThreeZones));
         for (int shard = 0; shard < 200; shard++)
         {
             Assert.Equal(3, placement.PreferenceList(shard, 3).Select(s => s.Zone).Distinct().Count());
@@ -49,7 +49,7 @@ public class ReplicaPlacementTests
     [Fact]
     public void Flat_topology_gives_distinct_silos()
     {
-        var placement = new ReplicaPlacement(Silos(5, Flat));
+        var placement = new PreferenceListPlacement(Silos(5, Flat));
         for (int shard = 0; shard < 200; shard++)
         {
             Assert.Equal(3, placement.PreferenceList(shard, 3).Select(s => s.SiloKey).Distinct().Count());
@@ -59,7 +59,7 @@ public class ReplicaPlacementTests
     [Fact]
     public void Fewer_silos_than_replicas_uses_every_silo_once()
     {
-        var placement = new ReplicaPlacement(Silos(2, ThreeRegionsTwoZones));
+        var placement = new PreferenceListPlacement(Silos(2, ThreeRegionsTwoZones));
         for (int shard = 0; shard < 50; shard++)
         {
             var list = placement.PreferenceList(shard, 3);
@@ -76,8 +76,8 @@ public class ReplicaPlacementTests
         silos.Add(new SiloInfo("draining", "eu", "a", 0));
         var placed = Place(silos, 100, 3);
         Assert.DoesNotContain(placed.Values.SelectMany(l => l), s => s.SiloKey == "draining");
-        Assert.Equal(4, new ReplicaPlacement(silos).EligibleSiloCount);
-        Assert.Equal(5, new ReplicaPlacement(silos).Silos.Count);
+        Assert.Equal(4, new PreferenceListPlacement(silos).EligibleSiloCount);
+        Assert.Equal(5, new PreferenceListPlacement(silos).Silos.Count);
     }
 
     [Fact]
@@ -85,8 +85,8 @@ public class ReplicaPlacementTests
     {
         var silos = Silos(7, ThreeRegionsTwoZones);
         var shuffled = silos.OrderBy(s => s.SiloKey.GetHashCode(StringComparison.Ordinal) ^ 0x5A5A).ToList();
-        var a = new ReplicaPlacement(silos).Place(Enumerable.Range(0, 64), 3);
-        var b = new ReplicaPlacement(shuffled).Place(Enumerable.Range(0, 64).Reverse(), 3);
+        var a = new PreferenceListPlacement(silos).Place(Enumerable.Range(0, 64), 3);
+        var b = new PreferenceListPlacement(shuffled).Place(Enumerable.Range(0, 64).Reverse(), 3);
         Assert.Equal(a.Keys.Order(), b.Keys.Order());
         foreach (int shard in a.Keys)
         {
@@ -149,7 +149,7 @@ public class ReplicaPlacementTests
     {
         // One replica per shard in a flat topology: each silo's share should track its weight.
         SiloInfo[] silos = [new("w1a", "eu", "a", 1), new("w1b", "eu", "a", 1), new("w2", "eu", "a", 2), new("w4", "eu", "a", 4)];
-        var counts = ReplicaCounts(new ReplicaPlacement(silos).Place(Enumerable.Range(0, 4000), 1));
+        var counts = ReplicaCounts(new PreferenceListPlacement(silos).Place(Enumerable.Range(0, 4000), 1));
         Assert.InRange(counts["w1a"], 500 * 0.7, 500 * 1.3);
         Assert.InRange(counts["w1b"], 500 * 0.7, 500 * 1.3);
         Assert.InRange(counts["w2"], 1000 * 0.7, 1000 * 1.3);
@@ -199,7 +199,7 @@ public class ReplicaPlacementTests
     public void Choosing_the_leader_keeps_the_replica_set_and_the_order_of_the_rest()
     {
         var silos = Silos(7, ThreeRegionsTwoZones);
-        var placement = new ReplicaPlacement(silos);
+        var placement = new PreferenceListPlacement(silos);
         var placed = placement.Place(Enumerable.Range(0, 64), 3);
         int notFirstChoice = 0;
         foreach (var (shard, list) in placed)
@@ -230,23 +230,23 @@ public class ReplicaPlacementTests
     [Fact]
     public void Invalid_silos_are_rejected()
     {
-        Assert.Throws<ArgumentException>(() => new ReplicaPlacement([new("a", "r", "z", 1), new("a", "r", "z", 1)]));
-        Assert.Throws<ArgumentException>(() => new ReplicaPlacement([new("", "r", "z", 1)]));
-        Assert.Throws<ArgumentException>(() => new ReplicaPlacement([new("a", null!, "z", 1)]));
-        Assert.Throws<ArgumentOutOfRangeException>(() => new ReplicaPlacement([new("a", "r", "z", -1)]));
-        Assert.Throws<ArgumentOutOfRangeException>(() => new ReplicaPlacement([new("a", "r", "z", ReplicaPlacement.MaxWeight + 1)]));
-        Assert.Throws<ArgumentOutOfRangeException>(() => new ReplicaPlacement([new("a", "r", "z", 1)], virtualNodesPerWeight: 0));
-        Assert.Throws<InvalidOperationException>(() => new ReplicaPlacement([new("a", "r", "z", 0)]).Place([0], 3));
-        Assert.Throws<ArgumentOutOfRangeException>(() => new ReplicaPlacement([new("a", "r", "z", 1)]).PreferenceList(0, 0));
+        Assert.Throws<ArgumentException>(() => new PreferenceListPlacement([new("a", "r", "z", 1), new("a", "r", "z", 1)]));
+        Assert.Throws<ArgumentException>(() => new PreferenceListPlacement([new("", "r", "z", 1)]));
+        Assert.Throws<ArgumentException>(() => new PreferenceListPlacement([new("a", null!, "z", 1)]));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new PreferenceListPlacement([new("a", "r", "z", -1)]));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new PreferenceListPlacement([new("a", "r", "z", PreferenceListPlacement.MaxWeight + 1)]));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new PreferenceListPlacement([new("a", "r", "z", 1)], virtualNodesPerWeight: 0));
+        Assert.Throws<InvalidOperationException>(() => new PreferenceListPlacement([new("a", "r", "z", 0)]).Place([0], 3));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new PreferenceListPlacement([new("a", "r", "z", 1)]).PreferenceList(0, 0));
     }
 
     [Fact]
     public void Virtual_node_points_depend_on_key_and_number_only()
     {
-        Assert.Equal(ReplicaPlacement.VirtualNodePoint("silo-1", 3), ReplicaPlacement.VirtualNodePoint("silo-1", 3));
-        Assert.NotEqual(ReplicaPlacement.VirtualNodePoint("silo-1", 3), ReplicaPlacement.VirtualNodePoint("silo-1", 4));
-        Assert.NotEqual(ReplicaPlacement.VirtualNodePoint("silo-1", 3), ReplicaPlacement.VirtualNodePoint("silo-2", 3));
-        Assert.NotEqual(ReplicaPlacement.ShardPoint(1), ReplicaPlacement.ShardPoint(2));
+        Assert.Equal(PreferenceListPlacement.VirtualNodePoint("silo-1", 3), PreferenceListPlacement.VirtualNodePoint("silo-1", 3));
+        Assert.NotEqual(PreferenceListPlacement.VirtualNodePoint("silo-1", 3), PreferenceListPlacement.VirtualNodePoint("silo-1", 4));
+        Assert.NotEqual(PreferenceListPlacement.VirtualNodePoint("silo-1", 3), PreferenceListPlacement.VirtualNodePoint("silo-2", 3));
+        Assert.NotEqual(PreferenceListPlacement.ShardPoint(1), PreferenceListPlacement.ShardPoint(2));
     }
 
     private static (string, string)[] Slots(string topology) => topology switch

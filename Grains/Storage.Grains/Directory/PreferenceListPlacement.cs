@@ -12,7 +12,7 @@ namespace Storage.Directory;
 /// or leaving silo changes only the walks that meet its points: about 1/N of the replicas move.
 /// Deterministic: equal inputs (in any order) give equal placements on every silo and across restarts.
 /// </summary>
-public sealed class ReplicaPlacement
+public sealed class PreferenceListPlacement
 {
     public const int DefaultVirtualNodesPerWeight = 64;
 
@@ -36,7 +36,7 @@ public sealed class ReplicaPlacement
     private readonly ulong[] _points;       // ring points, ascending
     private readonly int[] _owners;         // _owners[i] = index into _eligible of the silo owning _points[i]
 
-    public ReplicaPlacement(IEnumerable<SiloInfo> silos, int virtualNodesPerWeight = DefaultVirtualNodesPerWeight)
+    public PreferenceListPlacement(IEnumerable<SiloInfo> silos, int virtualNodesPerWeight = DefaultVirtualNodesPerWeight)
     {
         ArgumentNullException.ThrowIfNull(silos);
         ArgumentOutOfRangeException.ThrowIfLessThan(virtualNodesPerWeight, 1);

@@ -1,23 +1,7 @@
-using Orleans.Placement;
 using Orleans.Runtime.Placement;
 using Storage.Directory;
 
 namespace Storage.Shards;
-
-/// <summary>Places a replica grain on the silo the shard map chose for it.</summary>
-[Serializable, GenerateSerializer, Immutable, SuppressReferenceTracking, Alias("Storage.ReplicaPlacementStrategy")]
-public sealed class ReplicaPlacementStrategy : PlacementStrategy
-{
-    internal static readonly ReplicaPlacementStrategy Instance = new();
-}
-
-[AttributeUsage(AttributeTargets.Class, AllowMultiple = false)]
-public sealed class ReplicaPlacementAttribute : PlacementAttribute
-{
-    public ReplicaPlacementAttribute() : base(ReplicaPlacementStrategy.Instance)
-    {
-    }
-}
 
 /// <summary>
 /// Affinity, not pinning: the chosen silo if it is compatible and alive, otherwise a silo picked by the
@@ -25,9 +9,9 @@ public sealed class ReplicaPlacementAttribute : PlacementAttribute
 /// </summary>
 public sealed class ReplicaPlacementDirector : IPlacementDirector
 {
-    private readonly ShardMapCache maps;
+    private readonly ShardMapCache _maps;
 
-    public ReplicaPlacementDirector(ShardMapCache maps) => this.maps = maps;
+    public ReplicaPlacementDirector(ShardMapCache maps) => _maps = maps;
 
     public Task<SiloAddress> OnAddActivation(PlacementStrategy strategy, PlacementTarget target, IPlacementContext context)
     {
@@ -40,7 +24,7 @@ public sealed class ReplicaPlacementDirector : IPlacementDirector
         var keyText = target.GrainIdentity.Key.ToString()!;
         var ordered = compatible.OrderBy(SiloKeys.Of, StringComparer.Ordinal).ToArray();
         var slot = KeyHash.Of(keyText);
-        if (maps.Current is { } map)
+        if (_maps.Current is { } map)
         {
             try
             {

@@ -1,0 +1,86 @@
+using System.Diagnostics;
+using Storage.Persistence;
+using Storage.Raft;
+using Storage.StateMachine;
+
+namespace Storage.Shards;
+
+// Activation: load the checkpoint and the log tail, bootstrap a new group's founders, start the node and its timer.
+public sealed partial class ShardReplicaGrain
+{
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _keyText = this.GetPrimaryKeyString();
+        _key = ReplicaKey.Parse(_keyText);
+        _incarnation = await _store.AcquireIncarnationAsync(_keyText, cancellationToken);
+
+        var cp = _checkpoint.State;
+        var snapshot = cp.Index > 0
+            ? new Snapshot(new SnapshotMetadata(cp.Index, cp.Term, new ConfState(cp.Voters, cp.Learners)), cp.Data)
+            : Snapshot.Initial(ConfState.Empty);
+        var stored = await _store.LoadAsync(_keyText, snapshot.Index, cancellationToken);
+        _log = new MemoryRaftLog(snapshot, stored.HardState ?? default);
+        if (stored.Entries.Count > 0 && stored.Entries[0].Index != snapshot.Index + 1)
+        {
+            throw new InvalidOperationException(
+                $"replica {_keyText}: stored log starts at {stored.Entries[0].Index} but the checkpoint is at {snapshot.Index}");
+        }
+
+        _log.Append(stored.Entries);
+        _machine = cp.Index > 0 ? KvStateMachine.Restore(cp.Data) : new KvStateMachine();
+        _lastCheckpointIndex = snapshot.Index;
+
+        if (stored.HardState is null && cp.Index == 0 && stored.Entries.Count == 0)
+        {
+            await BootstrapIfFounderAsync(cancellationToken);
+        }
+
+        _node = new RaftNode(
+            new RaftConfig
+            {
+                Id = _key.Replica,
+                ElectionTick = _options.ElectionTicks,
+                HeartbeatTick = _options.HeartbeatTicks,
+                MaxSizePerMsg = _options.MaxSizePerMsg,
+                MaxInflightMsgs = _options.MaxInflightMsgs,
+                ReadOnlyOption = _options.LeaseReads ? ReadOnlyOption.LeaseBased : ReadOnlyOption.Safe,
+                MaxClockDriftTicks = _options.LeaseDriftTicks,
+                Applied = snapshot.Index,
+            },
+            _log,
+            new Random());
+
+        _lastTickAt = Stopwatch.GetTimestamp();
+        this.RegisterGrainTimer(OnTick, new GrainTimerCreationOptions(_options.TickInterval, _options.TickInterval)
+        {
+            Interleave = true,
+            KeepAlive = true,
+        });
+        _localReplicas.Add(_keyText);
+        LogActivated(_keyText, _incarnation, snapshot.Index, _log.LastIndex, _node.Conf.ToString());
+        Pump();
+    }
+
+    private async Task BootstrapIfFounderAsync(CancellationToken ct)
+    {
+        var map = await _maps.GetAsync(ct);
+        var shard = map.FindShard(_key.Shard)
+            ?? throw new InvalidRequestException($"unknown shard {_key.Shard} (shard map version {map.Version})");
+        var founders = shard.Replicas.Select(r => r.ReplicaId).ToList();
+        if (!founders.Contains(_key.Replica))
+        {
+            return; // a replica that joins later learns everything from the leader
+        }
+
+        var entries = MemoryRaftLog.BootstrapEntries(founders);
+        var hardState = new HardState(1, 0, entries.Count);
+        if (await _writer.WriteAsync(new ReplicaLogWrite(_keyText, _incarnation, hardState, entries)) == WriteOutcome.Fenced)
+        {
+            throw new InvalidOperationException($"replica {_keyText} was fenced while bootstrapping");
+        }
+
+        _log.Append(entries);
+        _log.SetHardState(hardState);
+        LogBootstrapped(_keyText, string.Join(",", founders));
+    }
+}

@@ -1,0 +1,84 @@
+using Storage.Raft;
+
+namespace Storage.Shards;
+
+// Leadership moves: hand-off on shutdown, leader balancing, relocation, explicit transfer.
+public sealed partial class ShardReplicaGrain
+{
+    public async Task<bool> HandOffLeadership()
+    {
+        if (_stopped || _node.Role != RaftRole.Leader)
+        {
+            return false;
+        }
+
+        var status = _node.Status();
+        var target = status.Progress
+            .Where(p => p.Key != _key.Replica && _node.Conf.IsVoter(p.Key))
+            .OrderByDescending(p => p.Value.Match)
+            .Select(p => p.Key)
+            .FirstOrDefault();
+        if (target == 0 || !_node.TransferLeadership(target))
+        {
+            return false;
+        }
+
+        Pump();
+        var deadline = DateTime.UtcNow + _options.TickInterval * _options.ElectionTicks * 2;
+        while (_node.Role == RaftRole.Leader && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(_options.TickInterval);
+        }
+
+        var moved = _node.Role != RaftRole.Leader;
+        if (moved)
+        {
+            _metrics.Handoffs.Add(1);
+            LogHandedOff(_keyText, target);
+        }
+
+        return moved;
+    }
+
+    public Task<bool> PreferLeader(long preferredReplica)
+    {
+        if (_stopped || _node.Role != RaftRole.Leader || preferredReplica == _key.Replica || !_node.Conf.IsVoter(preferredReplica))
+        {
+            return Task.FromResult(false);
+        }
+
+        var status = _node.Status();
+        if (!status.Progress.TryGetValue(preferredReplica, out var progress) || progress.Match != status.LastIndex || !progress.RecentActive)
+        {
+            return Task.FromResult(false);
+        }
+
+        var started = _node.TransferLeadership(preferredReplica);
+        Pump();
+        return Task.FromResult(started);
+    }
+
+    public async Task Relocate()
+    {
+        if (_stopped)
+        {
+            return;
+        }
+
+        if (_node.Role == RaftRole.Leader)
+        {
+            await HandOffLeadership();
+        }
+
+        LogRelocating(_keyText, _siloKey);
+        Stop("relocating to its assigned silo");
+    }
+
+    public Task<bool> TransferLeadership(long targetReplica)
+    {
+        EnsureRunning();
+        var started = _node.TransferLeadership(targetReplica);
+        Pump();
+        return Task.FromResult(started);
+    }
+}

@@ -1,0 +1,42 @@
+using Microsoft.Extensions.Logging;
+
+namespace Storage.Shards;
+
+public sealed partial class ShardReplicaGrain
+{
+    [LoggerMessage(Level = LogLevel.Information, Message = "Replica {Replica} active (incarnation {Incarnation}, checkpoint {Checkpoint}, last index {Last}, {Conf})")]
+    private partial void LogActivated(string replica, long incarnation, long checkpoint, long last, string conf);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Replica {Replica} bootstrapped the group with founders {Founders}")]
+    private partial void LogBootstrapped(string replica, string founders);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Replica {Replica} became leader in term {Term}")]
+    private partial void LogBecameLeader(string replica, long term);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Replica {Replica} leaves silo {Silo} for the silo its shard map assigns")]
+    private partial void LogRelocating(string replica, string silo);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Replica {Replica} handed leadership to replica {Target}")]
+    private partial void LogHandedOff(string replica, long target);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Replica {Replica} (incarnation {Incarnation}) was fenced by a newer activation")]
+    private partial void LogFenced(string replica, long incarnation);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Replica {Replica} could not persist its log")]
+    private partial void LogPersistFailed(Exception e, string replica);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Replica {Replica} dropped a malformed message batch: {Reason}")]
+    private partial void LogMalformedBatch(string replica, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Replica {Replica} skipped undecodable entry {Index}: {Reason}")]
+    private partial void LogUndecodableEntry(string replica, long index, string reason);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Replica {Replica} could not send to {Peer}: {Reason}")]
+    private partial void LogSendFailed(string replica, long peer, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Replica {Replica} checkpointed at {Index} ({Bytes} bytes) and truncated its log")]
+    private partial void LogCheckpointed(string replica, long index, int bytes);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Replica {Replica} checkpoint at {Index} failed")]
+    private partial void LogCheckpointFailed(Exception e, string replica, long index);
+}
