@@ -22,15 +22,15 @@ public sealed class BenchRunner
     private const int SignificantDigits = 3;
     private const int MaxErrorKinds = 20;
 
-    private readonly BenchOptions options;
-    private readonly IBenchDriver driver;
+    private readonly BenchOptions _options;
+    private readonly IBenchDriver _driver;
 
     public BenchRunner(BenchOptions options, IBenchDriver driver)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(driver);
-        this.options = options;
-        this.driver = driver;
+        _options = options;
+        _driver = driver;
     }
 
     /// <summary>Where time comes from (timestamps of the window and of every operation); the system clock unless a test drives it.</summary>
@@ -52,7 +52,7 @@ public sealed class BenchRunner
     /// <exception cref="ArgumentException">The options are invalid.</exception>
     public async Task<BenchResult> RunAsync(Action<BenchProgress>? progress = null, CancellationToken ct = default)
     {
-        var errors = options.Validate();
+        var errors = _options.Validate();
         if (errors.Count > 0)
         {
             throw new ArgumentException(string.Join("; ", errors));
@@ -60,21 +60,21 @@ public sealed class BenchRunner
 
         var startedAt = DateTimeOffset.UtcNow;
         progress?.Invoke(new BenchProgress(BenchPhase.Preparing, 0, TimeSpan.Zero, 0, 0, 0, 0));
-        await driver.PrepareAsync(ct).ConfigureAwait(false);
+        await _driver.PrepareAsync(ct).ConfigureAwait(false);
 
-        var seed = options.Seed ?? Random.Shared.Next();
-        var (preloaded, preloadErrors) = options.ShouldPreload
+        var seed = _options.Seed ?? Random.Shared.Next();
+        var (preloaded, preloadErrors) = _options.ShouldPreload
             ? await PreloadAsync(seed, progress, ct).ConfigureAwait(false)
             : (0L, 0L);
 
-        var readFraction = options.Workload.ReadFraction();
-        var workers = new Worker[options.Concurrency];
+        var readFraction = _options.Workload.ReadFraction();
+        var workers = new Worker[_options.Concurrency];
         for (var i = 0; i < workers.Length; i++)
         {
-            workers[i] = new Worker(i, seed, options.ValueSize, readFraction);
+            workers[i] = new Worker(i, seed, _options.ValueSize, readFraction);
         }
 
-        var window = new Window(Clock.GetTimestamp(), Clock.TimestampFrequency, options);
+        var window = new Window(Clock.GetTimestamp(), Clock.TimestampFrequency, _options);
         using var drain = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var tasks = workers.Select(w => Task.Run(() => WorkAsync(w, window, readFraction, drain.Token), CancellationToken.None)).ToArray();
         var all = Task.WhenAll(tasks);
@@ -111,15 +111,15 @@ public sealed class BenchRunner
         var failed = workers.Sum(w => w.Errors);
         var result = new BenchResult
         {
-            Label = options.Label,
-            Driver = driver.Name,
-            Workload = options.Workload.Name(),
-            Concurrency = options.Concurrency,
-            Consistency = options.Consistency.Name(),
-            ReadSemantics = readFraction > 0 ? driver.ReadSemantics : "no reads",
-            Keys = options.Keys,
-            ValueSize = options.ValueSize,
-            WarmupSeconds = options.Warmup.TotalSeconds,
+            Label = _options.Label,
+            Driver = _driver.Name,
+            Workload = _options.Workload.Name(),
+            Concurrency = _options.Concurrency,
+            Consistency = _options.Consistency.Name(),
+            ReadSemantics = readFraction > 0 ? _driver.ReadSemantics : "no reads",
+            Keys = _options.Keys,
+            ValueSize = _options.ValueSize,
+            WarmupSeconds = _options.Warmup.TotalSeconds,
             DurationSeconds = Math.Round(seconds, 3),
             Ops = ops,
             Errors = failed,
@@ -171,15 +171,15 @@ public sealed class BenchRunner
         long failed = 0;
         var started = Clock.GetTimestamp();
         var kinds = new ConcurrentDictionary<string, long>(StringComparer.Ordinal);
-        var loaders = Enumerable.Range(0, Math.Min(options.Concurrency, options.Keys)).Select(i => Task.Run(async () =>
+        var loaders = Enumerable.Range(0, Math.Min(_options.Concurrency, _options.Keys)).Select(i => Task.Run(async () =>
         {
-            var value = Worker.RandomValue(new Random(HashCode.Combine(seed, i, "preload")), options.ValueSize);
+            var value = Worker.RandomValue(new Random(HashCode.Combine(seed, i, "preload")), _options.ValueSize);
             int index;
-            while ((index = Interlocked.Increment(ref next)) < options.Keys)
+            while ((index = Interlocked.Increment(ref next)) < _options.Keys)
             {
                 try
                 {
-                    await driver.WriteAsync(options.Key(index), value, ct).ConfigureAwait(false);
+                    await _driver.WriteAsync(_options.Key(index), value, ct).ConfigureAwait(false);
                     Interlocked.Increment(ref done);
                 }
                 catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -206,7 +206,7 @@ public sealed class BenchRunner
             var d = Interlocked.Read(ref done);
             var f = Interlocked.Read(ref failed);
             var elapsed = Clock.GetElapsedTime(started);
-            progress?.Invoke(new BenchProgress(BenchPhase.Preloading, (d + f) / (double)options.Keys, elapsed, d, f, d / Math.Max(elapsed.TotalSeconds, 1e-3), 0));
+            progress?.Invoke(new BenchProgress(BenchPhase.Preloading, (d + f) / (double)_options.Keys, elapsed, d, f, d / Math.Max(elapsed.TotalSeconds, 1e-3), 0));
         }
 
         await all.ConfigureAwait(false);
@@ -222,11 +222,11 @@ public sealed class BenchRunner
 
     private async Task WorkAsync(Worker worker, Window window, double readFraction, CancellationToken ct)
     {
-        var byOps = options.Operations is not null;
-        var limit = options.Operations ?? long.MaxValue;
+        var byOps = _options.Operations is not null;
+        var limit = _options.Operations ?? long.MaxValue;
         while (!window.Stopped && !ct.IsCancellationRequested)
         {
-            var key = options.Key(worker.Random.Next(options.Keys));
+            var key = _options.Key(worker.Random.Next(_options.Keys));
             var read = readFraction >= 1 || (readFraction > 0 && worker.Random.NextDouble() < readFraction);
             var start = Clock.GetTimestamp();
             if (!byOps && start >= window.End)
@@ -240,11 +240,11 @@ public sealed class BenchRunner
             {
                 if (read)
                 {
-                    await driver.ReadAsync(key, ct).ConfigureAwait(false);
+                    await _driver.ReadAsync(key, ct).ConfigureAwait(false);
                 }
                 else
                 {
-                    await driver.WriteAsync(key, worker.Value, ct).ConfigureAwait(false);
+                    await _driver.WriteAsync(key, worker.Value, ct).ConfigureAwait(false);
                 }
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -316,7 +316,7 @@ public sealed class BenchRunner
         public readonly ConcurrentDictionary<string, long> ErrorKinds = new(StringComparer.Ordinal);
         public long End;
         public long Tickets;
-        private int stopped;
+        private int _stopped;
 
         public Window(long origin, long frequency, BenchOptions options)
         {
@@ -328,9 +328,9 @@ public sealed class BenchRunner
             End = options.Operations is null ? Start + DurationTicks : long.MaxValue;
         }
 
-        public bool Stopped => Volatile.Read(ref stopped) != 0;
+        public bool Stopped => Volatile.Read(ref _stopped) != 0;
 
-        public void Stop() => Volatile.Write(ref stopped, 1);
+        public void Stop() => Volatile.Write(ref _stopped, 1);
 
         public void CountError(Exception e)
         {
@@ -381,14 +381,14 @@ public sealed class BenchRunner
     /// <summary>Merges the workers' interval histograms into the totals and keeps what the progress display shows.</summary>
     private sealed class Sampler(Worker[] workers, Totals totals, long start, long frequency)
     {
-        private readonly LongHistogram recent = NewTotal();
-        private long lastOps;
-        private long lastSample = start;
-        private double opsPerSecond;
+        private readonly LongHistogram _recent = NewTotal();
+        private long _lastOps;
+        private long _lastSample = start;
+        private double _opsPerSecond;
 
         public void Sample(long now)
         {
-            recent.Reset();
+            _recent.Reset();
             foreach (var worker in workers)
             {
                 if (worker.Reads is not null)
@@ -405,32 +405,32 @@ public sealed class BenchRunner
             }
 
             var ops = workers.Sum(w => Interlocked.Read(ref w.Completed));
-            var seconds = (now - lastSample) / (double)frequency;
+            var seconds = (now - _lastSample) / (double)frequency;
             if (seconds > 0)
             {
-                opsPerSecond = (ops - lastOps) / seconds;
+                _opsPerSecond = (ops - _lastOps) / seconds;
             }
 
-            lastOps = ops;
-            lastSample = now;
+            _lastOps = ops;
+            _lastSample = now;
         }
 
         public BenchProgress Progress(Window window, long now)
         {
-            var ops = lastOps;
+            var ops = _lastOps;
             var errors = workers.Sum(w => Interlocked.Read(ref w.Errors));
-            var p99 = recent.TotalCount > 0 ? recent.GetValueAtPercentile(99) / 1000.0 : 0;
+            var p99 = _recent.TotalCount > 0 ? _recent.GetValueAtPercentile(99) / 1000.0 : 0;
             if (now < window.Start)
             {
                 var elapsed = now - window.Origin;
-                return new BenchProgress(BenchPhase.WarmingUp, window.WarmupTicks == 0 ? 1 : elapsed / (double)window.WarmupTicks, Elapsed(elapsed), 0, 0, opsPerSecond, 0);
+                return new BenchProgress(BenchPhase.WarmingUp, window.WarmupTicks == 0 ? 1 : elapsed / (double)window.WarmupTicks, Elapsed(elapsed), 0, 0, _opsPerSecond, 0);
             }
 
             var measured = Elapsed(Math.Min(now, window.End) - window.Start);
             var fraction = window.Limit is { } limit
                 ? Math.Min(1, Interlocked.Read(ref window.Tickets) / (double)limit)
                 : Math.Min(1, (now - window.Start) / (double)Math.Max(1, window.DurationTicks));
-            return new BenchProgress(window.Stopped ? BenchPhase.Draining : BenchPhase.Measuring, fraction, measured, ops, errors, opsPerSecond, p99);
+            return new BenchProgress(window.Stopped ? BenchPhase.Draining : BenchPhase.Measuring, fraction, measured, ops, errors, _opsPerSecond, p99);
         }
 
         private TimeSpan Elapsed(long ticks) => TimeSpan.FromSeconds(Math.Max(0, ticks) / (double)frequency);
@@ -444,7 +444,7 @@ public sealed class BenchRunner
 
             total.Add(interval);
             totals.All.Add(interval);
-            recent.Add(interval);
+            _recent.Add(interval);
         }
     }
 }

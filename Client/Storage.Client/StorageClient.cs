@@ -30,21 +30,21 @@ public sealed partial class StorageClient : IAsyncDisposable
     // Idle client ids kept for reuse; more concurrent writers than this simply get fresh ids.
     private const int MaxIdleSessions = 1024;
 
-    private readonly IHost host;
-    private readonly IStore store;
-    private readonly TimeSpan retryBudget;
-    private readonly ILogger logger;
-    private readonly WriteSessionPool sessions = new(MaxIdleSessions);
-    private int disposed;
+    private readonly IHost _host;
+    private readonly IStore _store;
+    private readonly TimeSpan _retryBudget;
+    private readonly ILogger _logger;
+    private readonly WriteSessionPool _sessions = new(MaxIdleSessions);
+    private int _disposed;
 
     private StorageClient(IHost host, IClusterClient cluster, TimeSpan retryBudget, Func<IStore, IStore>? decorate)
     {
-        this.host = host;
+        _host = host;
         ClusterClient = cluster;
-        this.retryBudget = retryBudget;
-        logger = host.Services.GetRequiredService<ILogger<StorageClient>>();
+        _retryBudget = retryBudget;
+        _logger = host.Services.GetRequiredService<ILogger<StorageClient>>();
         var grain = cluster.GetGrain<IStore>(0);
-        store = decorate is null ? grain : decorate(grain);
+        _store = decorate is null ? grain : decorate(grain);
     }
 
     /// <summary>
@@ -54,7 +54,7 @@ public sealed partial class StorageClient : IAsyncDisposable
     public IClusterClient ClusterClient { get; }
 
     /// <summary>How many client ids (write sessions) this client has created so far; grows with write concurrency and with writes whose outcome stayed unknown.</summary>
-    public long SessionsCreated => sessions.Created;
+    public long SessionsCreated => _sessions.Created;
 
     /// <summary>
     /// Connects to the cluster described by <paramref name="options"/> and returns a ready client.
@@ -297,17 +297,17 @@ public sealed partial class StorageClient : IAsyncDisposable
     /// <returns>A task that completes when the client has stopped.</returns>
     public async ValueTask DisposeAsync()
     {
-        if (Interlocked.Exchange(ref disposed, 1) == 0)
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
-            await StopQuietlyAsync(host).ConfigureAwait(false);
+            await StopQuietlyAsync(_host).ConfigureAwait(false);
         }
     }
 
     /// <summary>Runs one write under a leased session, retrying transient failures with the same <see cref="WriteId"/>.</summary>
     private async Task<WriteResult> WriteAsync(string operation, string key, Func<IStore, WriteId, Task<WriteResult>> call, CancellationToken ct)
     {
-        ObjectDisposedException.ThrowIf(Volatile.Read(ref disposed) != 0, this);
-        var session = sessions.Lease();
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        var session = _sessions.Lease();
         var id = session.Next();
         var definite = false;
         try
@@ -325,7 +325,7 @@ public sealed partial class StorageClient : IAsyncDisposable
         {
             if (definite)
             {
-                sessions.Return(session);
+                _sessions.Return(session);
             }
             else
             {
@@ -338,7 +338,7 @@ public sealed partial class StorageClient : IAsyncDisposable
 
     private async Task<T> WithRetriesAsync<T>(string operation, string key, Func<IStore, Task<T>> call, CancellationToken ct)
     {
-        ObjectDisposedException.ThrowIf(Volatile.Read(ref disposed) != 0, this);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         var started = Stopwatch.GetTimestamp();
         var delay = FirstRetryDelay;
         for (var attempt = 1; ; attempt++)
@@ -346,11 +346,11 @@ public sealed partial class StorageClient : IAsyncDisposable
             ct.ThrowIfCancellationRequested();
             try
             {
-                return await call(store).WaitAsync(ct).ConfigureAwait(false);
+                return await call(_store).WaitAsync(ct).ConfigureAwait(false);
             }
             catch (Exception e) when (IsTransient(e) && !ct.IsCancellationRequested)
             {
-                var left = retryBudget - Stopwatch.GetElapsedTime(started);
+                var left = _retryBudget - Stopwatch.GetElapsedTime(started);
                 if (left <= delay)
                 {
                     LogGaveUp(operation, key, attempt, e.GetType().Name, OneLine(e.Message));

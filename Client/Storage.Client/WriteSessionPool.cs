@@ -10,26 +10,26 @@ namespace Storage.Client;
 /// </summary>
 internal sealed class WriteSessionPool
 {
-    private readonly ConcurrentBag<WriteSession> idle = new();
-    private readonly int maxIdle;
-    private long created;
+    private readonly ConcurrentBag<WriteSession> _idle = new();
+    private readonly int _maxIdle;
+    private long _created;
 
-    public WriteSessionPool(int maxIdle) => this.maxIdle = maxIdle;
+    public WriteSessionPool(int maxIdle) => _maxIdle = maxIdle;
 
     /// <summary>How many sessions (client ids) were ever created.</summary>
-    public long Created => Interlocked.Read(ref created);
+    public long Created => Interlocked.Read(ref _created);
 
     /// <summary>How many sessions are idle now.</summary>
-    public int IdleCount => idle.Count;
+    public int IdleCount => _idle.Count;
 
     public WriteSession Lease()
     {
-        if (idle.TryTake(out var session))
+        if (_idle.TryTake(out var session))
         {
             return session;
         }
 
-        Interlocked.Increment(ref created);
+        Interlocked.Increment(ref _created);
         return new WriteSession(Guid.NewGuid());
     }
 
@@ -37,9 +37,9 @@ internal sealed class WriteSessionPool
     public void Return(WriteSession session)
     {
         // The cap is approximate under races; it only bounds memory after a burst of concurrency.
-        if (idle.Count < maxIdle)
+        if (_idle.Count < _maxIdle)
         {
-            idle.Add(session);
+            _idle.Add(session);
         }
     }
 }

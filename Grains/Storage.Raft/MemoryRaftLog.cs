@@ -3,7 +3,7 @@ namespace Storage.Raft;
 /// <summary>An in-memory <see cref="IRaftLog"/>: the simulator's durable storage and the replica grain's cache of PostgreSQL.</summary>
 public sealed class MemoryRaftLog : IRaftLog
 {
-    private readonly List<Entry> entries = new();
+    private readonly List<Entry> _entries = new();
 
     public MemoryRaftLog(Snapshot snapshot, HardState hardState = default)
     {
@@ -40,9 +40,9 @@ public sealed class MemoryRaftLog : IRaftLog
 
     public long FirstIndex => Snapshot.Index + 1;
 
-    public long LastIndex => Snapshot.Index + entries.Count;
+    public long LastIndex => Snapshot.Index + _entries.Count;
 
-    public int Count => entries.Count;
+    public int Count => _entries.Count;
 
     public bool TryGetTerm(long index, out long term)
     {
@@ -58,7 +58,7 @@ public sealed class MemoryRaftLog : IRaftLog
             return false;
         }
 
-        term = entries[(int)(index - FirstIndex)].Term;
+        term = _entries[(int)(index - FirstIndex)].Term;
         return true;
     }
 
@@ -73,7 +73,7 @@ public sealed class MemoryRaftLog : IRaftLog
         long bytes = 0;
         for (var i = low; i < high; i++)
         {
-            var entry = entries[(int)(i - FirstIndex)];
+            var entry = _entries[(int)(i - FirstIndex)];
             bytes += entry.Size;
             if (result.Count > 0 && bytes > maxBytes)
             {
@@ -116,12 +116,12 @@ public sealed class MemoryRaftLog : IRaftLog
         }
 
         var keep = (int)(first - FirstIndex);
-        if (keep < entries.Count)
+        if (keep < _entries.Count)
         {
-            entries.RemoveRange(keep, entries.Count - keep);
+            _entries.RemoveRange(keep, _entries.Count - keep);
         }
 
-        entries.AddRange(newEntries);
+        _entries.AddRange(newEntries);
     }
 
     /// <summary>Replaces the whole log with a snapshot received from the leader.</summary>
@@ -133,7 +133,7 @@ public sealed class MemoryRaftLog : IRaftLog
         }
 
         // The node drops its whole log when it restores a snapshot; storage mirrors that exactly.
-        entries.Clear();
+        _entries.Clear();
         Snapshot = snapshot;
     }
 
@@ -150,11 +150,11 @@ public sealed class MemoryRaftLog : IRaftLog
             throw new ArgumentOutOfRangeException(nameof(index), $"cannot compact at {index}: last index is {LastIndex}");
         }
 
-        entries.RemoveRange(0, (int)(index - Snapshot.Index));
+        _entries.RemoveRange(0, (int)(index - Snapshot.Index));
         Snapshot = new Snapshot(new SnapshotMetadata(index, term, conf), data);
         return Snapshot;
     }
 
     /// <summary>All held entries, for persistence and tests.</summary>
-    public IReadOnlyList<Entry> AllEntries => entries;
+    public IReadOnlyList<Entry> AllEntries => _entries;
 }

@@ -6,12 +6,12 @@ namespace Storage.Raft;
 /// </summary>
 internal sealed class RaftLog
 {
-    private readonly IRaftLog storage;
-    private List<Entry> unstable = new();
+    private readonly IRaftLog _storage;
+    private List<Entry> _unstable = new();
 
     public RaftLog(IRaftLog storage)
     {
-        this.storage = storage;
+        _storage = storage;
         var last = storage.LastIndex;
         Offset = last + 1;
         Committed = Math.Max(storage.HardState.Commit, storage.Snapshot.Index);
@@ -37,22 +37,22 @@ internal sealed class RaftLog
     /// <summary>Highest index the application reported applied.</summary>
     public long Applied { get; private set; }
 
-    public IReadOnlyList<Entry> Unstable => unstable;
+    public IReadOnlyList<Entry> Unstable => _unstable;
 
-    public long FirstIndex => UnstableSnapshot is { } s ? s.Index + 1 : storage.FirstIndex;
+    public long FirstIndex => UnstableSnapshot is { } s ? s.Index + 1 : _storage.FirstIndex;
 
-    public long LastIndex => unstable.Count > 0
-        ? Offset + unstable.Count - 1
-        : UnstableSnapshot is { } s ? s.Index : storage.LastIndex;
+    public long LastIndex => _unstable.Count > 0
+        ? Offset + _unstable.Count - 1
+        : UnstableSnapshot is { } s ? s.Index : _storage.LastIndex;
 
     /// <summary>The last index that is durable and still part of this log.</summary>
     public long PersistedLastIndex => UnstableSnapshot is not null
         ? 0
-        : Math.Min(storage.LastIndex, Offset - 1);
+        : Math.Min(_storage.LastIndex, Offset - 1);
 
     public long LastTerm => TryTerm(LastIndex, out var t) ? t : throw new RaftSafetyException($"no term at last index {LastIndex}");
 
-    public Snapshot Snapshot => UnstableSnapshot ?? storage.Snapshot;
+    public Snapshot Snapshot => UnstableSnapshot ?? _storage.Snapshot;
 
     public void InitApplied(long applied)
     {
@@ -89,11 +89,11 @@ internal sealed class RaftLog
 
         if (index >= Offset)
         {
-            term = unstable[(int)(index - Offset)].Term;
+            term = _unstable[(int)(index - Offset)].Term;
             return true;
         }
 
-        return storage.TryGetTerm(index, out term);
+        return _storage.TryGetTerm(index, out term);
     }
 
     public long TermOrZero(long index) => TryTerm(index, out var t) ? t : 0;
@@ -121,7 +121,7 @@ internal sealed class RaftLog
         long bytes = 0;
         if (low < Offset)
         {
-            var stored = storage.Entries(low, Math.Min(high, Offset), maxBytes);
+            var stored = _storage.Entries(low, Math.Min(high, Offset), maxBytes);
             foreach (var e in stored)
             {
                 bytes += e.Size;
@@ -136,7 +136,7 @@ internal sealed class RaftLog
 
         for (var i = Math.Max(low, Offset); i < high; i++)
         {
-            var e = unstable[(int)(i - Offset)];
+            var e = _unstable[(int)(i - Offset)];
             bytes += e.Size;
             if (result.Count > 0 && bytes > maxBytes)
             {
@@ -228,20 +228,20 @@ internal sealed class RaftLog
             throw new RaftSafetyException($"append at {after} would overwrite committed entries (commit {Committed})");
         }
 
-        if (after == Offset + unstable.Count)
+        if (after == Offset + _unstable.Count)
         {
-            unstable.AddRange(entries);
+            _unstable.AddRange(entries);
         }
         else if (after <= Offset)
         {
             Offset = after;
-            unstable = entries;
+            _unstable = entries;
         }
         else
         {
-            var kept = unstable.GetRange(0, (int)(after - Offset));
+            var kept = _unstable.GetRange(0, (int)(after - Offset));
             kept.AddRange(entries);
-            unstable = kept;
+            _unstable = kept;
         }
     }
 
@@ -264,7 +264,7 @@ internal sealed class RaftLog
     public void Restore(Snapshot snapshot)
     {
         Committed = snapshot.Index;
-        unstable = new List<Entry>();
+        _unstable = new List<Entry>();
         Offset = snapshot.Index + 1;
         UnstableSnapshot = snapshot;
     }
@@ -294,13 +294,13 @@ internal sealed class RaftLog
     /// <summary>Entries up to (index, term) are durable: drop them from the unstable part if still the same.</summary>
     public void StableTo(long index, long term)
     {
-        if (index < Offset || index >= Offset + unstable.Count || unstable[(int)(index - Offset)].Term != term)
+        if (index < Offset || index >= Offset + _unstable.Count || _unstable[(int)(index - Offset)].Term != term)
         {
             return;
         }
 
         var drop = (int)(index - Offset + 1);
-        unstable = unstable.GetRange(drop, unstable.Count - drop);
+        _unstable = _unstable.GetRange(drop, _unstable.Count - drop);
         Offset = index + 1;
     }
 

@@ -8,9 +8,9 @@ namespace Storage.Bench.Tests;
 /// </summary>
 internal sealed class FakeDriver : IBenchDriver
 {
-    private readonly ConcurrentDictionary<string, byte[]> data = new(StringComparer.Ordinal);
-    private long reads;
-    private long writes;
+    private readonly ConcurrentDictionary<string, byte[]> _data = new(StringComparer.Ordinal);
+    private long _reads;
+    private long _writes;
 
     public string Name => "fake";
 
@@ -30,11 +30,11 @@ internal sealed class FakeDriver : IBenchDriver
 
     public bool Prepared { get; private set; }
 
-    public long Reads => Interlocked.Read(ref reads);
+    public long Reads => Interlocked.Read(ref _reads);
 
-    public long Writes => Interlocked.Read(ref writes);
+    public long Writes => Interlocked.Read(ref _writes);
 
-    public int Stored => data.Count;
+    public int Stored => _data.Count;
 
     public Task PrepareAsync(CancellationToken ct)
     {
@@ -44,15 +44,15 @@ internal sealed class FakeDriver : IBenchDriver
 
     public async ValueTask ReadAsync(string key, CancellationToken ct)
     {
-        Interlocked.Increment(ref reads);
+        Interlocked.Increment(ref _reads);
         await DelayAsync(ReadDelay, ct);
 
-        data.TryGetValue(key, out _);
+        _data.TryGetValue(key, out _);
     }
 
     public async ValueTask WriteAsync(string key, byte[] value, CancellationToken ct)
     {
-        var n = Interlocked.Increment(ref writes);
+        var n = Interlocked.Increment(ref _writes);
         await DelayAsync(WriteDelay, ct);
 
         if (FailWrite(n))
@@ -60,7 +60,7 @@ internal sealed class FakeDriver : IBenchDriver
             throw new InvalidOperationException("injected write failure");
         }
 
-        data[key] = value;
+        _data[key] = value;
     }
 
     private async Task DelayAsync(TimeSpan delay, CancellationToken ct)

@@ -6,11 +6,11 @@ namespace Storage.Bench.Tests;
 /// </summary>
 internal sealed class ManualClock : TimeProvider
 {
-    private long micros = 1;
+    private long _micros = 1;
 
     public override long TimestampFrequency => 1_000_000;
 
-    public override long GetTimestamp() => Interlocked.Read(ref micros);
+    public override long GetTimestamp() => Interlocked.Read(ref _micros);
 
-    public void Advance(TimeSpan by) => Interlocked.Add(ref micros, (long)by.TotalMicroseconds);
+    public void Advance(TimeSpan by) => Interlocked.Add(ref _micros, (long)by.TotalMicroseconds);
 }

@@ -7,19 +7,19 @@ namespace Storage.Client.Tests;
 [Collection(ClientClusterCollection.Name)]
 public sealed class CliTests
 {
-    private readonly ClientClusterFixture fixture;
+    private readonly ClientClusterFixture _fixture;
 
-    public CliTests(ClientClusterFixture fixture) => this.fixture = fixture;
+    public CliTests(ClientClusterFixture fixture) => _fixture = fixture;
 
     [Fact]
     public async Task PutGetDeleteAndTheirOutput()
     {
-        var put = await fixture.RunCliAsync("put", "cli/a", "hello world");
-        var get = await fixture.RunCliAsync("get", "cli/a");
-        var eventual = await fixture.RunCliAsync("get", "cli/a", "--consistency", "eventual");
-        var delete = await fixture.RunCliAsync("delete", "cli/a");
-        var deleteAgain = await fixture.RunCliAsync("delete", "cli/a");
-        var missing = await fixture.RunCliAsync("get", "cli/a");
+        var put = await _fixture.RunCliAsync("put", "cli/a", "hello world");
+        var get = await _fixture.RunCliAsync("get", "cli/a");
+        var eventual = await _fixture.RunCliAsync("get", "cli/a", "--consistency", "eventual");
+        var delete = await _fixture.RunCliAsync("delete", "cli/a");
+        var deleteAgain = await _fixture.RunCliAsync("delete", "cli/a");
+        var missing = await _fixture.RunCliAsync("get", "cli/a");
 
         Assert.True(put.ExitCode == ExitCodes.Ok, put.ToString());
         var version = VersionOf(put.Stdout.Trim());
@@ -40,11 +40,11 @@ public sealed class CliTests
         try
         {
             await File.WriteAllBytesAsync(path, new byte[] { 0xff, 0x00, 0x41 });
-            var putFile = await fixture.RunCliAsync("put", "cli/bin", "--file", path);
-            var putText = await fixture.RunCliAsync("put", "cli/text", "caf\u00e9");
-            var binJson = await fixture.RunCliAsync("get", "cli/bin", "--json");
-            var textJson = await fixture.RunCliAsync("get", "cli/text", "--json");
-            var missingJson = await fixture.RunCliAsync("get", "cli/none", "--json");
+            var putFile = await _fixture.RunCliAsync("put", "cli/bin", "--file", path);
+            var putText = await _fixture.RunCliAsync("put", "cli/text", "caf\u00e9");
+            var binJson = await _fixture.RunCliAsync("get", "cli/bin", "--json");
+            var textJson = await _fixture.RunCliAsync("get", "cli/text", "--json");
+            var missingJson = await _fixture.RunCliAsync("get", "cli/none", "--json");
 
             Assert.Equal(ExitCodes.Ok, putFile.ExitCode);
             Assert.Equal($"{{\"key\":\"cli/bin\",\"found\":true,\"version\":{VersionOf(putFile.Stdout.Trim())},\"valueBase64\":\"/wBB\"}}", binJson.Stdout.Trim());
@@ -61,12 +61,12 @@ public sealed class CliTests
     [Fact]
     public async Task CasPrintsTheNewVersionAndAConflictIsOneLineWithExitCode3()
     {
-        var created = await fixture.RunCliAsync("cas", "cli/c", "0", "v1");
+        var created = await _fixture.RunCliAsync("cas", "cli/c", "0", "v1");
         var v1 = VersionOf(created.Stdout.Trim());
-        var swapped = await fixture.RunCliAsync("cas", "cli/c", v1.ToString(System.Globalization.CultureInfo.InvariantCulture), "v2");
+        var swapped = await _fixture.RunCliAsync("cas", "cli/c", v1.ToString(System.Globalization.CultureInfo.InvariantCulture), "v2");
         var v2 = VersionOf(swapped.Stdout.Trim());
-        var conflict = await fixture.RunCliAsync("cas", "cli/c", v1.ToString(System.Globalization.CultureInfo.InvariantCulture), "v3");
-        var get = await fixture.RunCliAsync("get", "cli/c");
+        var conflict = await _fixture.RunCliAsync("cas", "cli/c", v1.ToString(System.Globalization.CultureInfo.InvariantCulture), "v3");
+        var get = await _fixture.RunCliAsync("get", "cli/c");
 
         Assert.Equal(ExitCodes.Ok, created.ExitCode);
         Assert.Equal(ExitCodes.Ok, swapped.ExitCode);
@@ -83,13 +83,13 @@ public sealed class CliTests
         var keys = Enumerable.Range(0, 7).Select(i => $"cliscan/{i}").ToList();
         foreach (var key in keys)
         {
-            await fixture.Client.PutAsync(key, $"value of {key}");
+            await _fixture.Client.PutAsync(key, $"value of {key}");
         }
 
-        var page = await fixture.RunCliAsync("scan", "cliscan/", "--limit", "3");
-        var next = await fixture.RunCliAsync("scan", "cliscan/", "--limit", "3", "--after", "cliscan/2");
-        var all = await fixture.RunCliAsync("scan", "cliscan/", "--all", "--limit", "2");
-        var none = await fixture.RunCliAsync("scan", "cliscan-nothing/");
+        var page = await _fixture.RunCliAsync("scan", "cliscan/", "--limit", "3");
+        var next = await _fixture.RunCliAsync("scan", "cliscan/", "--limit", "3", "--after", "cliscan/2");
+        var all = await _fixture.RunCliAsync("scan", "cliscan/", "--all", "--limit", "2");
+        var none = await _fixture.RunCliAsync("scan", "cliscan-nothing/");
 
         Assert.Equal(ExitCodes.Ok, page.ExitCode);
         Assert.Equal(keys.Take(3), page.StdoutLines.Select(l => l.Split('\t')[0]));
@@ -112,9 +112,9 @@ public sealed class CliTests
     [Fact]
     public async Task StatusShowsSilosAndEveryShardsReplicas()
     {
-        var run = await fixture.RunCliAsync("status");
-        var withDead = await fixture.RunCliAsync("status", "--dead");
-        var status = await fixture.Client.GetStatusAsync();
+        var run = await _fixture.RunCliAsync("status");
+        var withDead = await _fixture.RunCliAsync("status", "--dead");
+        var status = await _fixture.Client.GetStatusAsync();
 
         Assert.True(run.ExitCode == ExitCodes.Ok, run.ToString());
         Assert.Equal("", run.Stderr);
@@ -146,14 +146,14 @@ public sealed class CliTests
     {
         var runs = new[]
         {
-            await fixture.RunCliRawAsync(Array.Empty<string>()),
-            await fixture.RunCliRawAsync(new[] { "frobnicate" }),
-            await fixture.RunCliRawAsync(new[] { "get" }),
-            await fixture.RunCliRawAsync(new[] { "put", "k" }),
-            await fixture.RunCliRawAsync(new[] { "cas", "k", "not-a-number", "v" }),
-            await fixture.RunCliRawAsync(new[] { "get", "k", "--consistency", "sometimes" }),
-            await fixture.RunCliRawAsync(new[] { "get", "k" }), // no cluster given anywhere
-            await fixture.RunCliRawAsync(new[] { "get", "k", "-c", fixture.ConnectionString, "-g", "127.0.0.1:1" }),
+            await _fixture.RunCliRawAsync(Array.Empty<string>()),
+            await _fixture.RunCliRawAsync(new[] { "frobnicate" }),
+            await _fixture.RunCliRawAsync(new[] { "get" }),
+            await _fixture.RunCliRawAsync(new[] { "put", "k" }),
+            await _fixture.RunCliRawAsync(new[] { "cas", "k", "not-a-number", "v" }),
+            await _fixture.RunCliRawAsync(new[] { "get", "k", "--consistency", "sometimes" }),
+            await _fixture.RunCliRawAsync(new[] { "get", "k" }), // no cluster given anywhere
+            await _fixture.RunCliRawAsync(new[] { "get", "k", "-c", _fixture.ConnectionString, "-g", "127.0.0.1:1" }),
         };
 
         Assert.All(runs, r =>
@@ -170,7 +170,7 @@ public sealed class CliTests
     [Fact]
     public async Task HelpExitsWith0()
     {
-        var help = await fixture.RunCliRawAsync(new[] { "--help" });
+        var help = await _fixture.RunCliRawAsync(new[] { "--help" });
 
         Assert.Equal(ExitCodes.Ok, help.ExitCode);
         Assert.Contains("Exit codes: 0 ok, 1 error, 2 usage, 3 version conflict, 4 not found (get), 5 cluster or shard unavailable", help.Stdout, StringComparison.Ordinal);
@@ -185,17 +185,17 @@ public sealed class CliTests
     {
         var environment = new Dictionary<string, string>
         {
-            ["STORAGE_CONNECTION_STRING"] = fixture.ConnectionString,
-            ["STORAGE_CLUSTER_ID"] = fixture.ClusterId,
-            ["STORAGE_SERVICE_ID"] = fixture.ServiceId,
+            ["STORAGE_CONNECTION_STRING"] = _fixture.ConnectionString,
+            ["STORAGE_CLUSTER_ID"] = _fixture.ClusterId,
+            ["STORAGE_SERVICE_ID"] = _fixture.ServiceId,
         };
-        var put = await fixture.RunCliRawAsync(new[] { "put", "cli/env", "from env" }, environment, throughTestCluster: true);
-        var badKey = await fixture.RunCliRawAsync(new[] { "put", "", "x" }, environment, throughTestCluster: true);
-        var badVersion = await fixture.RunCliRawAsync(new[] { "cas", "cli/env", "-1", "x" }, environment, throughTestCluster: true);
-        var missingFile = await fixture.RunCliRawAsync(new[] { "put", "cli/env", "--file", "/nonexistent/value.bin" }, environment, throughTestCluster: true);
+        var put = await _fixture.RunCliRawAsync(new[] { "put", "cli/env", "from env" }, environment, throughTestCluster: true);
+        var badKey = await _fixture.RunCliRawAsync(new[] { "put", "", "x" }, environment, throughTestCluster: true);
+        var badVersion = await _fixture.RunCliRawAsync(new[] { "cas", "cli/env", "-1", "x" }, environment, throughTestCluster: true);
+        var missingFile = await _fixture.RunCliRawAsync(new[] { "put", "cli/env", "--file", "/nonexistent/value.bin" }, environment, throughTestCluster: true);
 
         Assert.True(put.ExitCode == ExitCodes.Ok, put.ToString());
-        Assert.Equal(VersionOf(put.Stdout.Trim()), (await fixture.Client.GetAsync("cli/env")).Version);
+        Assert.Equal(VersionOf(put.Stdout.Trim()), (await _fixture.Client.GetAsync("cli/env")).Version);
         Assert.Equal(ExitCodes.Error, badKey.ExitCode);
         Assert.StartsWith("error: ", badKey.Stderr, StringComparison.Ordinal);
         Assert.Contains("key", badKey.Stderr, StringComparison.OrdinalIgnoreCase);
@@ -208,7 +208,7 @@ public sealed class CliTests
     [Fact]
     public async Task AnUnreachableClusterExitsWith5()
     {
-        var run = await fixture.RunCliRawAsync(new[] { "get", "k", "--gateway", "127.0.0.1:1", "--connect-timeout", "1" });
+        var run = await _fixture.RunCliRawAsync(new[] { "get", "k", "--gateway", "127.0.0.1:1", "--connect-timeout", "1" });
 
         Assert.Equal(ExitCodes.Unavailable, run.ExitCode);
         Assert.StartsWith("error: cannot connect to cluster 'storage' (service 'storage') via gateways 127.0.0.1:1 within 1 s: ", run.Stderr, StringComparison.Ordinal);

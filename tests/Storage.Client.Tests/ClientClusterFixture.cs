@@ -8,7 +8,7 @@ namespace Storage.Client.Tests;
 /// <summary>One PostgreSQL and one 3-silo cluster; clients and the CLI find it through the same membership table.</summary>
 public sealed class ClientClusterFixture : IAsyncLifetime
 {
-    private readonly PostgresFixture postgres = new();
+    private readonly PostgresFixture _postgres = new();
 
     public StorageCluster Cluster { get; private set; } = null!;
 
@@ -23,8 +23,8 @@ public sealed class ClientClusterFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        await postgres.InitializeAsync();
-        Cluster = await StorageCluster.StartAsync(await postgres.CreateDatabaseAsync("client"));
+        await _postgres.InitializeAsync();
+        Cluster = await StorageCluster.StartAsync(await _postgres.CreateDatabaseAsync("client"));
         Transport = TestClusterTransport.For(Cluster.Cluster);
         Client = await StorageClient.ConnectAsync(Options());
     }
@@ -80,7 +80,7 @@ public sealed class ClientClusterFixture : IAsyncLifetime
             await Cluster.DisposeAsync();
         }
 
-        await postgres.DisposeAsync();
+        await _postgres.DisposeAsync();
     }
 }
 

@@ -9,15 +9,15 @@ namespace Storage.Client.Tests;
 /// </summary>
 public class FaultyStoreProxy : DispatchProxy
 {
-    private IStore inner = null!;
-    private StoreFaults faults = null!;
+    private IStore _inner = null!;
+    private StoreFaults _faults = null!;
 
     public static IStore Create(IStore inner, StoreFaults faults)
     {
         var proxy = Create<IStore, FaultyStoreProxy>();
         var self = (FaultyStoreProxy)(object)proxy;
-        self.inner = inner;
-        self.faults = faults;
+        self._inner = inner;
+        self._faults = faults;
         return proxy;
     }
 
@@ -28,22 +28,22 @@ public class FaultyStoreProxy : DispatchProxy
         switch (targetMethod.Name)
         {
             case nameof(IStore.PutAsync):
-                return faults.WriteAsync("put", (string)a[0]!, (WriteId)a[2]!, () => inner.PutAsync((string)a[0]!, (byte[])a[1]!, (WriteId)a[2]!));
+                return _faults.WriteAsync("put", (string)a[0]!, (WriteId)a[2]!, () => _inner.PutAsync((string)a[0]!, (byte[])a[1]!, (WriteId)a[2]!));
             case nameof(IStore.DeleteAsync):
-                return faults.WriteAsync("delete", (string)a[0]!, (WriteId)a[1]!, () => inner.DeleteAsync((string)a[0]!, (WriteId)a[1]!));
+                return _faults.WriteAsync("delete", (string)a[0]!, (WriteId)a[1]!, () => _inner.DeleteAsync((string)a[0]!, (WriteId)a[1]!));
             case nameof(IStore.CompareAndSwapAsync):
-                return faults.WriteAsync("cas", (string)a[0]!, (WriteId)a[3]!, () => inner.CompareAndSwapAsync((string)a[0]!, (long)a[1]!, (byte[])a[2]!, (WriteId)a[3]!));
+                return _faults.WriteAsync("cas", (string)a[0]!, (WriteId)a[3]!, () => _inner.CompareAndSwapAsync((string)a[0]!, (long)a[1]!, (byte[])a[2]!, (WriteId)a[3]!));
             case nameof(IStore.GetAsync):
-                faults.Count("get");
+                _faults.Count("get");
                 break;
             case nameof(IStore.ScanAsync):
-                faults.Count("scan");
+                _faults.Count("scan");
                 break;
             case nameof(IStore.GetStatusAsync):
-                faults.Count("status");
+                _faults.Count("status");
                 break;
         }
 
-        return targetMethod.Invoke(inner, args);
+        return targetMethod.Invoke(_inner, args);
     }
 }

@@ -8,11 +8,11 @@ namespace Storage.Client.Tests;
 [Collection(ClientClusterCollection.Name)]
 public sealed class StorageClientTests
 {
-    private readonly ClientClusterFixture fixture;
+    private readonly ClientClusterFixture _fixture;
 
-    public StorageClientTests(ClientClusterFixture fixture) => this.fixture = fixture;
+    public StorageClientTests(ClientClusterFixture fixture) => _fixture = fixture;
 
-    private StorageClient Client => fixture.Client;
+    private StorageClient Client => _fixture.Client;
 
     [Fact]
     public async Task PutGetDeleteRoundTripWithGrowingVersions()
@@ -83,7 +83,7 @@ public sealed class StorageClientTests
     public async Task ConcurrentWritesFromManyTasksAllSucceedAndEachIsAppliedOnce()
     {
         var store = new StoreFaults();
-        await using var client = await StorageClient.ConnectCoreAsync(fixture.Options(), store.Wrap, CancellationToken.None);
+        await using var client = await StorageClient.ConnectCoreAsync(_fixture.Options(), store.Wrap, CancellationToken.None);
         const int tasks = 32;
         const int writesPerTask = 6;
 
@@ -103,7 +103,7 @@ public sealed class StorageClientTests
 
         // Every write succeeded and got its own version (a log index of its shard): a write applied twice
         // would have taken two, and the state machine would answer the second attempt with the first's.
-        var map = await fixture.Cluster.ShardMapAsync();
+        var map = await _fixture.Cluster.ShardMapAsync();
         var all = results.SelectMany(r => r.Versions.Select(v => (Shard: map.ShardFor(KeyOf(r.Task)).ShardId, Version: v))).ToList();
         Assert.Equal(tasks * writesPerTask, all.Count);
         foreach (var shard in all.GroupBy(w => w.Shard))
@@ -136,7 +136,7 @@ public sealed class StorageClientTests
     public async Task AWriteWhoseReplyWasLostIsRetriedWithTheSameIdAndAppliedOnce()
     {
         var store = new StoreFaults { LoseFirstReply = k => k.StartsWith("lost/", StringComparison.Ordinal) };
-        await using var client = await StorageClient.ConnectCoreAsync(fixture.Options(), store.Wrap, CancellationToken.None);
+        await using var client = await StorageClient.ConnectCoreAsync(_fixture.Options(), store.Wrap, CancellationToken.None);
 
         var put = await client.PutAsync("lost/put", "x");
         var cas = await client.CompareAndSwapAsync("lost/cas", 0, B("y"));
@@ -165,7 +165,7 @@ public sealed class StorageClientTests
     public async Task AWriteWithAnUnknownOutcomeRetiresItsSessionAndLaterWritesUseAnotherId()
     {
         var store = new StoreFaults { LoseEveryReply = k => k == "unknown/a" };
-        await using var client = await StorageClient.ConnectCoreAsync(fixture.Options(retryBudget: TimeSpan.FromSeconds(1)), store.Wrap, CancellationToken.None);
+        await using var client = await StorageClient.ConnectCoreAsync(_fixture.Options(retryBudget: TimeSpan.FromSeconds(1)), store.Wrap, CancellationToken.None);
         await client.PutAsync("unknown/warm", "w"); // put a session in the pool first
 
         var started = DateTime.UtcNow;
@@ -188,7 +188,7 @@ public sealed class StorageClientTests
     public async Task BadInputGetsTypedErrorsWithoutRetries()
     {
         var store = new StoreFaults();
-        await using var client = await StorageClient.ConnectCoreAsync(fixture.Options(), store.Wrap, CancellationToken.None);
+        await using var client = await StorageClient.ConnectCoreAsync(_fixture.Options(), store.Wrap, CancellationToken.None);
 
         await Assert.ThrowsAsync<InvalidKeyException>(() => client.PutAsync("", "x"));
         await Assert.ThrowsAsync<InvalidKeyException>(() => client.GetAsync(""));
@@ -223,15 +223,15 @@ public sealed class StorageClientTests
     [Fact]
     public async Task ConnectsThroughAStaticGatewayListToo()
     {
-        var options = new StorageClientOptions { ClusterId = fixture.ClusterId, ServiceId = fixture.ServiceId, ConfigureOrleansClient = fixture.Transport };
-        foreach (var silo in fixture.Cluster.Cluster.Silos)
+        var options = new StorageClientOptions { ClusterId = _fixture.ClusterId, ServiceId = _fixture.ServiceId, ConfigureOrleansClient = _fixture.Transport };
+        foreach (var silo in _fixture.Cluster.Cluster.Silos)
         {
             options.Gateways.Add($"{silo.GatewayAddress.Endpoint.Address}:{silo.GatewayAddress.Endpoint.Port}");
         }
 
         await using var client = await StorageClient.ConnectAsync(options);
         var written = await client.PutAsync("gw/a", "via gateways");
-        var read = await fixture.Client.GetAsync("gw/a");
+        var read = await _fixture.Client.GetAsync("gw/a");
 
         Assert.Equal(written.Version, read.Version);
         Assert.Same(client.ClusterClient, client.ClusterClient);
@@ -242,7 +242,7 @@ public sealed class StorageClientTests
     public async Task BadOptionsFailWithAClearMessage()
     {
         var neither = await Assert.ThrowsAsync<ArgumentException>(() => StorageClient.ConnectAsync(new StorageClientOptions()));
-        var both = await Assert.ThrowsAsync<ArgumentException>(() => StorageClient.ConnectAsync(new StorageClientOptions { ConnectionString = fixture.ConnectionString, Gateways = { "127.0.0.1:30000" } }));
+        var both = await Assert.ThrowsAsync<ArgumentException>(() => StorageClient.ConnectAsync(new StorageClientOptions { ConnectionString = _fixture.ConnectionString, Gateways = { "127.0.0.1:30000" } }));
         var badGateway = await Assert.ThrowsAsync<ArgumentException>(() => StorageClient.ConnectAsync(new StorageClientOptions { Gateways = { "no-port" } }));
         var badTimeout = await Assert.ThrowsAsync<ArgumentException>(() => StorageClient.ConnectAsync(new StorageClientOptions { Gateways = { "127.0.0.1:1" }, ConnectTimeout = TimeSpan.Zero }));
 
@@ -268,9 +268,9 @@ public sealed class StorageClientTests
         }));
         var wrongCluster = await Assert.ThrowsAsync<StorageConnectionException>(() => StorageClient.ConnectAsync(new StorageClientOptions
         {
-            ConnectionString = fixture.ConnectionString,
+            ConnectionString = _fixture.ConnectionString,
             ClusterId = "no-such-cluster",
-            ConfigureOrleansClient = fixture.Transport,
+            ConfigureOrleansClient = _fixture.Transport,
             ConnectTimeout = TimeSpan.FromSeconds(1.5),
         }));
         var elapsed = DateTime.UtcNow - started;

@@ -10,8 +10,8 @@ namespace Storage.Client.Tests;
 /// </summary>
 public sealed class StoreFaults
 {
-    private readonly ConcurrentDictionary<Guid, int> inFlight = new();
-    private readonly ConcurrentDictionary<string, int> lostOnce = new();
+    private readonly ConcurrentDictionary<Guid, int> _inFlight = new();
+    private readonly ConcurrentDictionary<string, int> _lostOnce = new();
 
     /// <summary>Keys whose first write attempt is applied but whose reply is lost (later replies flow again).</summary>
     public Func<string, bool> LoseFirstReply { get; init; } = _ => false;
@@ -40,7 +40,7 @@ public sealed class StoreFaults
     {
         Count(operation);
         Writes.Enqueue((operation, key, id));
-        if (!inFlight.TryAdd(id.ClientId, 0))
+        if (!_inFlight.TryAdd(id.ClientId, 0))
         {
             OverlappingClientIds.Enqueue(id.ClientId);
         }
@@ -48,7 +48,7 @@ public sealed class StoreFaults
         try
         {
             var result = await call();
-            if (LoseEveryReply(key) || (LoseFirstReply(key) && lostOnce.TryAdd(key, 0)))
+            if (LoseEveryReply(key) || (LoseFirstReply(key) && _lostOnce.TryAdd(key, 0)))
             {
                 LostReplies.Enqueue((id, result.Version));
                 throw new TimeoutException($"test: reply to {operation} '{key}' lost");
@@ -58,7 +58,7 @@ public sealed class StoreFaults
         }
         finally
         {
-            inFlight.TryRemove(id.ClientId, out _);
+            _inFlight.TryRemove(id.ClientId, out _);
         }
     }
 }

@@ -8,27 +8,27 @@ namespace Storage.Cluster.Tests;
 /// <summary>Replicas checkpoint, truncate their log, and a replica restarted afterwards recovers from checkpoint + tail.</summary>
 public sealed class CheckpointTests : IAsyncLifetime
 {
-    private readonly PostgresFixture postgres = new();
-    private StorageCluster cluster = null!;
+    private readonly PostgresFixture _postgres = new();
+    private StorageCluster _cluster = null!;
 
     public async Task InitializeAsync()
     {
-        await postgres.InitializeAsync();
-        cluster = await StorageCluster.StartAsync(
-            await postgres.CreateDatabaseAsync("checkpoint"),
+        await _postgres.InitializeAsync();
+        _cluster = await StorageCluster.StartAsync(
+            await _postgres.CreateDatabaseAsync("checkpoint"),
             settings: new Dictionary<string, string?> { ["Storage:Replica:CheckpointEntries"] = "20", ["Storage:Directory:InitialShards"] = "2" });
     }
 
     public async Task DisposeAsync()
     {
-        await cluster.DisposeAsync();
-        await postgres.DisposeAsync();
+        await _cluster.DisposeAsync();
+        await _postgres.DisposeAsync();
     }
 
     [Fact]
     public async Task LogIsTruncatedBelowACheckpointAndARestartedReplicaRecovers()
     {
-        var store = cluster.Store;
+        var store = _cluster.Store;
         for (var i = 0; i < 120; i++)
         {
             await store.PutAsync($"cp/{i}", Encoding.UTF8.GetBytes($"v{i}"), new WriteId(Guid.NewGuid(), 1));
@@ -48,11 +48,11 @@ public sealed class CheckpointTests : IAsyncLifetime
         var status = await store.GetStatusAsync();
         var shard = status.Shards[0];
         var follower = shard.Replicas.First(r => r.ReplicaId != shard.LeaderReplica);
-        var replica = cluster.Replica(shard.ShardId, follower.ReplicaId);
-        await cluster.Cluster.DeactivateAsync(replica);
+        var replica = _cluster.Replica(shard.ShardId, follower.ReplicaId);
+        await _cluster.Cluster.DeactivateAsync(replica);
         await store.PutAsync("cp/after-restart", Encoding.UTF8.GetBytes("x"), new WriteId(Guid.NewGuid(), 1));
 
-        var map = await cluster.ShardMapAsync();
+        var map = await _cluster.ShardMapAsync();
         var early = Enumerable.Range(0, 120).Select(i => $"cp/{i}").First(k => map.ShardFor(k).ShardId == shard.ShardId);
         var restarted = await WaitForAsync(async () =>
         {
@@ -67,7 +67,7 @@ public sealed class CheckpointTests : IAsyncLifetime
     /// <summary>Each replica's lowest stored log index (null when it stores no entry).</summary>
     private async Task<Dictionary<string, long?>> FirstStoredIndexesAsync()
     {
-        await using var conn = new NpgsqlConnection(cluster.ConnectionString);
+        await using var conn = new NpgsqlConnection(_cluster.ConnectionString);
         await conn.OpenAsync();
         await using var cmd = new NpgsqlCommand(
             "SELECT h.replica_id, (SELECT min(idx) FROM raft_log l WHERE l.replica_id = h.replica_id) FROM raft_hard_state h", conn);
@@ -84,7 +84,7 @@ public sealed class CheckpointTests : IAsyncLifetime
     /// <summary>Checkpoints saved through Orleans grain storage (state name "checkpoint").</summary>
     private async Task<long> CheckpointRowsAsync()
     {
-        await using var conn = new NpgsqlConnection(cluster.ConnectionString);
+        await using var conn = new NpgsqlConnection(_cluster.ConnectionString);
         await conn.OpenAsync();
         await using var cmd = new NpgsqlCommand("SELECT count(*) FROM OrleansStorage WHERE GrainTypeString = 'checkpoint'", conn);
         return (long)(await cmd.ExecuteScalarAsync())!;

@@ -7,16 +7,16 @@ namespace Storage.Cluster.Tests;
 /// <summary>Every silo stops; a new cluster on the same database has all the data.</summary>
 public sealed class DurabilityTests : IAsyncLifetime
 {
-    private readonly PostgresFixture postgres = new();
+    private readonly PostgresFixture _postgres = new();
 
-    public Task InitializeAsync() => postgres.InitializeAsync();
+    public Task InitializeAsync() => _postgres.InitializeAsync();
 
-    public Task DisposeAsync() => postgres.DisposeAsync();
+    public Task DisposeAsync() => _postgres.DisposeAsync();
 
     [Fact]
     public async Task ANewClusterOnTheSameDatabaseHasEveryWrite()
     {
-        var db = await postgres.CreateDatabaseAsync("durable");
+        var db = await _postgres.CreateDatabaseAsync("durable");
         var written = new Dictionary<string, long>();
         await using (var first = await StorageCluster.StartAsync(db))
         {

@@ -9,33 +9,33 @@ namespace Storage.Cluster.Tests;
 /// <summary>Killing the silo that hosts a shard's leader: writes resume and nothing acknowledged is lost.</summary>
 public sealed class FailoverTests : IAsyncLifetime
 {
-    private readonly PostgresFixture postgres = new();
-    private readonly ITestOutputHelper output;
-    private StorageCluster cluster = null!;
+    private readonly PostgresFixture _postgres = new();
+    private readonly ITestOutputHelper _output;
+    private StorageCluster _cluster = null!;
 
-    public FailoverTests(ITestOutputHelper output) => this.output = output;
+    public FailoverTests(ITestOutputHelper output) => _output = output;
 
     public async Task InitializeAsync()
     {
-        await postgres.InitializeAsync();
-        cluster = await StorageCluster.StartAsync(await postgres.CreateDatabaseAsync("failover"));
+        await _postgres.InitializeAsync();
+        _cluster = await StorageCluster.StartAsync(await _postgres.CreateDatabaseAsync("failover"));
     }
 
     public async Task DisposeAsync()
     {
-        await cluster.DisposeAsync();
-        await postgres.DisposeAsync();
+        await _cluster.DisposeAsync();
+        await _postgres.DisposeAsync();
     }
 
     [Fact]
     public async Task KillingTheLeadersSiloLosesNoAcknowledgedWriteAndWritesResume()
     {
-        var store = cluster.Store;
-        var map = await cluster.ShardMapAsync();
+        var store = _cluster.Store;
+        var map = await _cluster.ShardMapAsync();
         var status = await store.GetStatusAsync();
         var shard = status.Shards[0];
         var leader = shard.Replicas.Single(r => r.ReplicaId == shard.LeaderReplica);
-        var victim = cluster.SiloFor(leader.Silo);
+        var victim = _cluster.SiloFor(leader.Silo);
 
         var acknowledged = new Dictionary<string, long>();
         for (var i = 0; i < 30; i++)
@@ -44,14 +44,14 @@ public sealed class FailoverTests : IAsyncLifetime
             acknowledged[key] = (await store.PutAsync(key, Encoding.UTF8.GetBytes(key), new WriteId(Guid.NewGuid(), 1))).Version;
         }
 
-        output.WriteLine($"killing silo {leader.Silo}, host of shard {shard.ShardId}'s leader {leader.ReplicaId}");
+        _output.WriteLine($"killing silo {leader.Silo}, host of shard {shard.ShardId}'s leader {leader.ReplicaId}");
         var clock = Stopwatch.StartNew();
-        await cluster.Cluster.KillSiloAsync(victim);
+        await _cluster.Cluster.KillSiloAsync(victim);
 
         // Writes to that shard resume (the router retries with the same id until a new leader answers).
         var probe = StorageCluster.KeyInShard(map, shard.ShardId, "failover/after/");
         var after = await store.PutAsync(probe, Encoding.UTF8.GetBytes("after"), new WriteId(Guid.NewGuid(), 1));
-        output.WriteLine($"first write after the kill acknowledged in {clock.Elapsed.TotalSeconds:0.0} s");
+        _output.WriteLine($"first write after the kill acknowledged in {clock.Elapsed.TotalSeconds:0.0} s");
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"writes resumed only after {clock.Elapsed}");
 
         foreach (var (key, version) in acknowledged)
@@ -63,7 +63,7 @@ public sealed class FailoverTests : IAsyncLifetime
 
         Assert.Equal(after.Version, (await store.GetAsync(probe)).Version);
 
-        var newStatus = await cluster.WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
+        var newStatus = await _cluster.WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
         Assert.DoesNotContain(newStatus.Shards.SelectMany(s => s.Replicas), r => r.Silo == leader.Silo);
     }
 }

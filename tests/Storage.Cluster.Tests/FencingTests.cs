@@ -9,25 +9,25 @@ namespace Storage.Cluster.Tests;
 /// <summary>A duplicate activation takes a newer incarnation: the older one cannot write another byte.</summary>
 public sealed class FencingTests : IAsyncLifetime
 {
-    private readonly PostgresFixture postgres = new();
-    private StorageCluster cluster = null!;
+    private readonly PostgresFixture _postgres = new();
+    private StorageCluster _cluster = null!;
 
     public async Task InitializeAsync()
     {
-        await postgres.InitializeAsync();
-        cluster = await StorageCluster.StartAsync(await postgres.CreateDatabaseAsync("fencing"), settings: new Dictionary<string, string?> { ["Storage:Directory:InitialShards"] = "1" });
+        await _postgres.InitializeAsync();
+        _cluster = await StorageCluster.StartAsync(await _postgres.CreateDatabaseAsync("fencing"), settings: new Dictionary<string, string?> { ["Storage:Directory:InitialShards"] = "1" });
     }
 
     public async Task DisposeAsync()
     {
-        await cluster.DisposeAsync();
-        await postgres.DisposeAsync();
+        await _cluster.DisposeAsync();
+        await _postgres.DisposeAsync();
     }
 
     [Fact]
     public async Task OlderIncarnationIsFencedOffAndTheGroupCarriesOn()
     {
-        var store = cluster.Store;
+        var store = _cluster.Store;
         await store.PutAsync("fence/before", Encoding.UTF8.GetBytes("1"), new WriteId(Guid.NewGuid(), 1));
         var status = await store.GetStatusAsync();
         var shard = status.Shards[0];
@@ -35,7 +35,7 @@ public sealed class FencingTests : IAsyncLifetime
         var key = $"{shard.ShardId}/{victim.ReplicaId}";
 
         // What a duplicate activation does first: take the next incarnation.
-        await using var logStore = new PostgresLogStore(cluster.ConnectionString);
+        await using var logStore = new PostgresLogStore(_cluster.ConnectionString);
         var duplicate = await logStore.AcquireIncarnationAsync(key);
         Assert.Equal(victim.Incarnation + 1, duplicate);
 
@@ -47,7 +47,7 @@ public sealed class FencingTests : IAsyncLifetime
             acknowledged.Add((k, (await store.PutAsync(k, Encoding.UTF8.GetBytes(k), new WriteId(Guid.NewGuid(), 1))).Version));
         }
 
-        var replica = cluster.Replica(shard.ShardId, victim.ReplicaId);
+        var replica = _cluster.Replica(shard.ShardId, victim.ReplicaId);
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
         ReplicaStatus now;
         do
@@ -69,7 +69,7 @@ public sealed class FencingTests : IAsyncLifetime
 
     private async Task<long> StoredTermAsync(string replica)
     {
-        await using var conn = new NpgsqlConnection(cluster.ConnectionString);
+        await using var conn = new NpgsqlConnection(_cluster.ConnectionString);
         await conn.OpenAsync();
         await using var cmd = new NpgsqlCommand("SELECT term FROM raft_hard_state WHERE replica_id = @r", conn);
         cmd.Parameters.AddWithValue("r", replica);

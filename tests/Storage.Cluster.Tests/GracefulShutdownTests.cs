@@ -9,25 +9,25 @@ namespace Storage.Cluster.Tests;
 /// <summary>A silo stopping gracefully hands its leaderships over before it leaves.</summary>
 public sealed class GracefulShutdownTests : IAsyncLifetime
 {
-    private readonly PostgresFixture postgres = new();
-    private StorageCluster cluster = null!;
+    private readonly PostgresFixture _postgres = new();
+    private StorageCluster _cluster = null!;
 
     public async Task InitializeAsync()
     {
-        await postgres.InitializeAsync();
-        cluster = await StorageCluster.StartAsync(await postgres.CreateDatabaseAsync("graceful"));
+        await _postgres.InitializeAsync();
+        _cluster = await StorageCluster.StartAsync(await _postgres.CreateDatabaseAsync("graceful"));
     }
 
     public async Task DisposeAsync()
     {
-        await cluster.DisposeAsync();
-        await postgres.DisposeAsync();
+        await _cluster.DisposeAsync();
+        await _postgres.DisposeAsync();
     }
 
     [Fact]
     public async Task LeadersOnAStoppingSiloHandOverAndWritesCarryOn()
     {
-        var status = await cluster.WaitForPreferredLeadersAsync(TimeSpan.FromSeconds(60));
+        var status = await _cluster.WaitForPreferredLeadersAsync(TimeSpan.FromSeconds(60));
         var leaders = status.Shards.Select(s => s.Replicas.Single(r => r.ReplicaId == s.LeaderReplica)).ToList();
         var busiest = leaders.GroupBy(r => r.Silo).OrderByDescending(g => g.Count()).First();
 
@@ -43,12 +43,12 @@ public sealed class GracefulShutdownTests : IAsyncLifetime
         listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref handoffs, value));
         listener.Start();
 
-        await cluster.Cluster.StopSiloAsync(cluster.SiloFor(busiest.Key));
+        await _cluster.Cluster.StopSiloAsync(_cluster.SiloFor(busiest.Key));
 
         Assert.Equal(busiest.Count(), Interlocked.Read(ref handoffs));
-        var after = await cluster.Store.PutAsync("graceful/after", Encoding.UTF8.GetBytes("x"), new WriteId(Guid.NewGuid(), 1));
-        Assert.Equal(after.Version, (await cluster.Store.GetAsync("graceful/after")).Version);
-        var moved = await cluster.WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
+        var after = await _cluster.Store.PutAsync("graceful/after", Encoding.UTF8.GetBytes("x"), new WriteId(Guid.NewGuid(), 1));
+        Assert.Equal(after.Version, (await _cluster.Store.GetAsync("graceful/after")).Version);
+        var moved = await _cluster.WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
         Assert.All(moved.Shards, s => Assert.NotEqual(busiest.Key, s.Replicas.Single(r => r.ReplicaId == s.LeaderReplica).Silo));
     }
 }

@@ -7,22 +7,22 @@ namespace Storage.Cluster.Tests;
 [Collection(SharedClusterCollection.Name)]
 public sealed class KeyValueTests
 {
-    private readonly IStore store;
-    private readonly Guid client = Guid.NewGuid();
-    private long sequence;
+    private readonly IStore _store;
+    private readonly Guid _client = Guid.NewGuid();
+    private long _sequence;
 
-    public KeyValueTests(SharedClusterFixture fixture) => store = fixture.Store;
+    public KeyValueTests(SharedClusterFixture fixture) => _store = fixture.Store;
 
-    private WriteId Next() => new(client, Interlocked.Increment(ref sequence));
+    private WriteId Next() => new(_client, Interlocked.Increment(ref _sequence));
 
     private static byte[] B(string s) => Encoding.UTF8.GetBytes(s);
 
     [Fact]
     public async Task PutThenGetReturnsTheValueAndAVersionThatGrowsWithEachWrite()
     {
-        var first = await store.PutAsync("kv/a", B("1"), Next());
-        var second = await store.PutAsync("kv/a", B("2"), Next());
-        var read = await store.GetAsync("kv/a");
+        var first = await _store.PutAsync("kv/a", B("1"), Next());
+        var second = await _store.PutAsync("kv/a", B("2"), Next());
+        var read = await _store.GetAsync("kv/a");
 
         Assert.False(first.Existed);
         Assert.True(second.Existed);
@@ -35,7 +35,7 @@ public sealed class KeyValueTests
     [Fact]
     public async Task MissingKeyIsNotFoundWithVersionZero()
     {
-        var read = await store.GetAsync("kv/never-written");
+        var read = await _store.GetAsync("kv/never-written");
         Assert.False(read.Found);
         Assert.Equal(0, read.Version);
     }
@@ -43,26 +43,26 @@ public sealed class KeyValueTests
     [Fact]
     public async Task DeleteRemovesTheKeyAndDeletingAgainSucceedsWithoutEffect()
     {
-        await store.PutAsync("kv/d", B("x"), Next());
-        var deleted = await store.DeleteAsync("kv/d", Next());
-        var again = await store.DeleteAsync("kv/d", Next());
+        await _store.PutAsync("kv/d", B("x"), Next());
+        var deleted = await _store.DeleteAsync("kv/d", Next());
+        var again = await _store.DeleteAsync("kv/d", Next());
 
         Assert.True(deleted.Existed);
         Assert.False(again.Existed);
-        Assert.False((await store.GetAsync("kv/d")).Found);
+        Assert.False((await _store.GetAsync("kv/d")).Found);
     }
 
     [Fact]
     public async Task CompareAndSwapAppliesOnlyOnTheExpectedVersion()
     {
-        var created = await store.CompareAndSwapAsync("kv/c", 0, B("v1"), Next());
-        var conflict = await Assert.ThrowsAsync<VersionConflictException>(() => store.CompareAndSwapAsync("kv/c", 0, B("v2"), Next()));
-        var swapped = await store.CompareAndSwapAsync("kv/c", created.Version, B("v3"), Next());
-        var stale = await Assert.ThrowsAsync<VersionConflictException>(() => store.CompareAndSwapAsync("kv/c", created.Version, B("v4"), Next()));
+        var created = await _store.CompareAndSwapAsync("kv/c", 0, B("v1"), Next());
+        var conflict = await Assert.ThrowsAsync<VersionConflictException>(() => _store.CompareAndSwapAsync("kv/c", 0, B("v2"), Next()));
+        var swapped = await _store.CompareAndSwapAsync("kv/c", created.Version, B("v3"), Next());
+        var stale = await Assert.ThrowsAsync<VersionConflictException>(() => _store.CompareAndSwapAsync("kv/c", created.Version, B("v4"), Next()));
 
         Assert.Equal(created.Version, conflict.Actual);
         Assert.Equal(swapped.Version, stale.Actual);
-        var read = await store.GetAsync("kv/c");
+        var read = await _store.GetAsync("kv/c");
         Assert.Equal("v3", Encoding.UTF8.GetString(read.Value!));
         Assert.Equal(swapped.Version, read.Version);
     }
@@ -70,11 +70,11 @@ public sealed class KeyValueTests
     [Fact]
     public async Task EventualReadSeesAWriteOnceReplicated()
     {
-        var w = await store.PutAsync("kv/e", B("x"), Next());
+        var w = await _store.PutAsync("kv/e", B("x"), Next());
         GetResult read = GetResult.Missing;
         for (var i = 0; i < 50 && read.Version < w.Version; i++)
         {
-            read = await store.GetAsync("kv/e", ReadConsistency.Eventual);
+            read = await _store.GetAsync("kv/e", ReadConsistency.Eventual);
             await Task.Delay(50);
         }
 
@@ -86,15 +86,15 @@ public sealed class KeyValueTests
     {
         var keys = Enumerable.Range(0, 40).Select(i => $"scan/{i:D3}").ToList();
         // Concurrent writes: one client id each (a client id has one write in flight at a time).
-        await Task.WhenAll(keys.Select(k => store.PutAsync(k, B(k), new WriteId(Guid.NewGuid(), 1))));
-        await store.PutAsync("scanx/other", B("not in the prefix"), Next());
+        await Task.WhenAll(keys.Select(k => _store.PutAsync(k, B(k), new WriteId(Guid.NewGuid(), 1))));
+        await _store.PutAsync("scanx/other", B("not in the prefix"), Next());
 
         var seen = new List<string>();
         string? after = null;
         var pages = 0;
         do
         {
-            var page = await store.ScanAsync("scan/", after, 7);
+            var page = await _store.ScanAsync("scan/", after, 7);
             seen.AddRange(page.Items.Select(i => i.Key));
             Assert.All(page.Items, i => Assert.Equal(i.Key, Encoding.UTF8.GetString(i.Value)));
             after = page.ContinueAfter;
@@ -109,25 +109,25 @@ public sealed class KeyValueTests
     [Fact]
     public async Task BadInputGetsTypedErrorsAndChangesNothing()
     {
-        await Assert.ThrowsAsync<InvalidKeyException>(() => store.PutAsync("", B("x"), Next()));
-        await Assert.ThrowsAsync<InvalidKeyException>(() => store.PutAsync(new string('k', 1025), B("x"), Next()));
-        await Assert.ThrowsAsync<InvalidKeyException>(() => store.GetAsync(""));
-        await Assert.ThrowsAsync<ValueTooLargeException>(() => store.PutAsync("kv/big", new byte[1024 * 1024 + 1], Next()));
-        await Assert.ThrowsAsync<InvalidRequestException>(() => store.CompareAndSwapAsync("kv/neg", -1, B("x"), Next()));
-        await Assert.ThrowsAsync<InvalidRequestException>(() => store.PutAsync("kv/noid", B("x"), default));
-        await Assert.ThrowsAsync<InvalidRequestException>(() => store.ScanAsync("kv/", null, 0));
+        await Assert.ThrowsAsync<InvalidKeyException>(() => _store.PutAsync("", B("x"), Next()));
+        await Assert.ThrowsAsync<InvalidKeyException>(() => _store.PutAsync(new string('k', 1025), B("x"), Next()));
+        await Assert.ThrowsAsync<InvalidKeyException>(() => _store.GetAsync(""));
+        await Assert.ThrowsAsync<ValueTooLargeException>(() => _store.PutAsync("kv/big", new byte[1024 * 1024 + 1], Next()));
+        await Assert.ThrowsAsync<InvalidRequestException>(() => _store.CompareAndSwapAsync("kv/neg", -1, B("x"), Next()));
+        await Assert.ThrowsAsync<InvalidRequestException>(() => _store.PutAsync("kv/noid", B("x"), default));
+        await Assert.ThrowsAsync<InvalidRequestException>(() => _store.ScanAsync("kv/", null, 0));
 
-        Assert.False((await store.GetAsync("kv/big")).Found);
-        Assert.False((await store.GetAsync("kv/neg")).Found);
-        Assert.False((await store.GetAsync("kv/noid")).Found);
+        Assert.False((await _store.GetAsync("kv/big")).Found);
+        Assert.False((await _store.GetAsync("kv/neg")).Found);
+        Assert.False((await _store.GetAsync("kv/noid")).Found);
     }
 
     [Fact]
     public async Task LargestAllowedKeyAndValueAreAccepted()
     {
         var key = "kv/" + new string('k', 1021);
-        var w = await store.PutAsync(key, new byte[1024 * 1024], Next());
-        var read = await store.GetAsync(key);
+        var w = await _store.PutAsync(key, new byte[1024 * 1024], Next());
+        var read = await _store.GetAsync(key);
         Assert.Equal(w.Version, read.Version);
         Assert.Equal(1024 * 1024, read.Value!.Length);
     }
@@ -136,17 +136,17 @@ public sealed class KeyValueTests
     public async Task RetriedWriteWithTheSameIdIsAppliedOnce()
     {
         var id = Next();
-        var first = await store.PutAsync("kv/once", B("a"), id);
-        var retry = await store.PutAsync("kv/once", B("a"), id);
-        var read = await store.GetAsync("kv/once");
+        var first = await _store.PutAsync("kv/once", B("a"), id);
+        var retry = await _store.PutAsync("kv/once", B("a"), id);
+        var read = await _store.GetAsync("kv/once");
 
         Assert.Equal(first.Version, retry.Version);
         Assert.Equal(first.Version, read.Version);
 
         // A CAS retried after it succeeded must not turn into a conflict either.
         var casId = Next();
-        var cas = await store.CompareAndSwapAsync("kv/once", first.Version, B("b"), casId);
-        var casRetry = await store.CompareAndSwapAsync("kv/once", first.Version, B("b"), casId);
+        var cas = await _store.CompareAndSwapAsync("kv/once", first.Version, B("b"), casId);
+        var casRetry = await _store.CompareAndSwapAsync("kv/once", first.Version, B("b"), casId);
         Assert.Equal(cas.Version, casRetry.Version);
     }
 
@@ -154,15 +154,15 @@ public sealed class KeyValueTests
     public async Task ALowerSequenceThanOneAppliedIsRefusedAsStale()
     {
         var client = Guid.NewGuid();
-        await store.PutAsync("kv/stale", B("new"), new WriteId(client, 5));
-        await Assert.ThrowsAsync<InvalidRequestException>(() => store.PutAsync("kv/stale", B("old"), new WriteId(client, 4)));
-        Assert.Equal("new", Encoding.UTF8.GetString((await store.GetAsync("kv/stale")).Value!));
+        await _store.PutAsync("kv/stale", B("new"), new WriteId(client, 5));
+        await Assert.ThrowsAsync<InvalidRequestException>(() => _store.PutAsync("kv/stale", B("old"), new WriteId(client, 4)));
+        Assert.Equal("new", Encoding.UTF8.GetString((await _store.GetAsync("kv/stale")).Value!));
     }
 
     [Fact]
     public async Task StatusShowsSilosWithRegionsAndEveryShardWithALeader()
     {
-        var status = await store.GetStatusAsync();
+        var status = await _store.GetStatusAsync();
         Assert.Equal(3, status.Silos.Count(s => s.State == "Active"));
         Assert.Equal(3, status.Silos.Select(s => s.Region).Distinct().Count());
         Assert.All(status.Shards, s =>

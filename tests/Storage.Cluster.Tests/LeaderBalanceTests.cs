@@ -6,16 +6,16 @@ namespace Storage.Cluster.Tests;
 [Collection(SharedClusterCollection.Name)]
 public sealed class LeaderBalanceTests
 {
-    private readonly SharedClusterFixture fixture;
+    private readonly SharedClusterFixture _fixture;
 
-    public LeaderBalanceTests(SharedClusterFixture fixture) => this.fixture = fixture;
+    public LeaderBalanceTests(SharedClusterFixture fixture) => _fixture = fixture;
 
     [Fact]
     public async Task EveryShardIsLedByItsPreferredReplica()
     {
-        var map = await fixture.Cluster.ShardMapAsync();
+        var map = await _fixture.Cluster.ShardMapAsync();
         var preferred = map.Shards.ToDictionary(s => s.ShardId, s => s.Replicas[0].ReplicaId);
-        var status = await fixture.Cluster.WaitForPreferredLeadersAsync(TimeSpan.FromSeconds(60));
+        var status = await _fixture.Cluster.WaitForPreferredLeadersAsync(TimeSpan.FromSeconds(60));
         Assert.All(status.Shards, s => Assert.Equal(preferred[s.ShardId], s.LeaderReplica));
         // 4 shards over 3 silos: every silo leads at least one.
         var leaderSilos = status.Shards.Select(s => s.Replicas.Single(r => r.ReplicaId == s.LeaderReplica).Silo).Distinct().Count();

@@ -6,7 +6,7 @@ namespace Storage.Cluster.Tests;
 /// <summary>One PostgreSQL and one 3-silo cluster for the tests that do not kill anything.</summary>
 public sealed class SharedClusterFixture : IAsyncLifetime
 {
-    private readonly PostgresFixture postgres = new();
+    private readonly PostgresFixture _postgres = new();
 
     public StorageCluster Cluster { get; private set; } = null!;
 
@@ -14,8 +14,8 @@ public sealed class SharedClusterFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        await postgres.InitializeAsync();
-        Cluster = await StorageCluster.StartAsync(await postgres.CreateDatabaseAsync("shared"));
+        await _postgres.InitializeAsync();
+        Cluster = await StorageCluster.StartAsync(await _postgres.CreateDatabaseAsync("shared"));
     }
 
     public async Task DisposeAsync()
@@ -25,7 +25,7 @@ public sealed class SharedClusterFixture : IAsyncLifetime
             await Cluster.DisposeAsync();
         }
 
-        await postgres.DisposeAsync();
+        await _postgres.DisposeAsync();
     }
 }
 

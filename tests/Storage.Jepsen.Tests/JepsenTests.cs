@@ -14,12 +14,12 @@ namespace Storage.Jepsen.Tests;
 /// </summary>
 public sealed class JepsenTests : IAsyncLifetime
 {
-    private readonly ITestOutputHelper output;
-    private readonly PostgresFixture postgres = new();
-    private readonly FaultController faults = new();
-    private StorageCluster cluster = null!;
+    private readonly ITestOutputHelper _output;
+    private readonly PostgresFixture _postgres = new();
+    private readonly FaultController _faults = new();
+    private StorageCluster _cluster = null!;
 
-    public JepsenTests(ITestOutputHelper output) => this.output = output;
+    public JepsenTests(ITestOutputHelper output) => _output = output;
 
     private static int Runs => int.TryParse(Environment.GetEnvironmentVariable("STORAGE_JEPSEN_RUNS"), out var n) && n > 0 ? n : 20;
 
@@ -29,9 +29,9 @@ public sealed class JepsenTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        await postgres.InitializeAsync();
-        cluster = await StorageCluster.StartAsync(
-            await postgres.CreateDatabaseAsync("jepsen"),
+        await _postgres.InitializeAsync();
+        _cluster = await StorageCluster.StartAsync(
+            await _postgres.CreateDatabaseAsync("jepsen"),
             settings: new Dictionary<string, string?>
             {
                 // Short budgets: an operation caught in a fault ends as "unknown" quickly instead of stalling its client.
@@ -39,14 +39,14 @@ public sealed class JepsenTests : IAsyncLifetime
                 ["Storage:Replica:OperationTimeout"] = "00:00:01.500",
                 ["Storage:Replica:CheckpointEntries"] = "200",
             },
-            faults: faults);
+            faults: _faults);
     }
 
     public async Task DisposeAsync()
     {
-        faults.HealAll();
-        await cluster.DisposeAsync();
-        await postgres.DisposeAsync();
+        _faults.HealAll();
+        await _cluster.DisposeAsync();
+        await _postgres.DisposeAsync();
     }
 
     [Fact]
@@ -56,23 +56,23 @@ public sealed class JepsenTests : IAsyncLifetime
         var reports = new List<FaultRunReport>();
         foreach (var seed in seeds)
         {
-            var report = await FaultRun.RunAsync(cluster, faults, seed, operationsPerClient: OperationsPerClient);
+            var report = await FaultRun.RunAsync(_cluster, _faults, seed, operationsPerClient: OperationsPerClient);
             reports.Add(report);
-            output.WriteLine($"run seed={seed}: {report.Operations} ops ({report.Unknown} unknown), {report.Faults} faults " +
+            _output.WriteLine($"run seed={seed}: {report.Operations} ops ({report.Unknown} unknown), {report.Faults} faults " +
                 $"[{string.Join(", ", report.FaultKinds.Select(k => $"{k.Key}={k.Value}"))}], " +
                 (report.Passed ? "linearizable" : $"ANOMALY (replay with STORAGE_JEPSEN_SEED={seed})"));
             if (!report.Passed)
             {
-                output.WriteLine(report.Check.Render());
-                output.WriteLine($"lost acknowledged writes: {report.LostWrites}");
-                output.WriteLine(report.Log);
+                _output.WriteLine(report.Check.Render());
+                _output.WriteLine($"lost acknowledged writes: {report.LostWrites}");
+                _output.WriteLine(report.Log);
             }
         }
 
-        output.WriteLine("");
-        output.WriteLine("| runs | operations | unknown | faults injected | anomalies found |");
-        output.WriteLine("| ---: | ---: | ---: | ---: | ---: |");
-        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        _output.WriteLine("");
+        _output.WriteLine("| runs | operations | unknown | faults injected | anomalies found |");
+        _output.WriteLine("| ---: | ---: | ---: | ---: | ---: |");
+        _output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"| {reports.Count} | {reports.Sum(r => r.Operations)} | {reports.Sum(r => r.Unknown)} | {reports.Sum(r => r.Faults)} | {reports.Count(r => !r.Passed)} |"));
 
         Assert.All(reports, r => Assert.True(r.Passed, $"seed {r.Seed}: {r.Check.Render()} lost={r.LostWrites}"));
@@ -88,10 +88,10 @@ public sealed class JepsenTests : IAsyncLifetime
     public async Task TheSuiteCatchesEventualReadsPassedOffAsLinearizable()
     {
         // Teeth: a follower cut off from Raft keeps serving its stale state to "linearizable" readers.
-        var status = await cluster.Store.GetStatusAsync();
+        var status = await _cluster.Store.GetStatusAsync();
         var report = await FaultRun.RunAsync(
-            cluster,
-            faults,
+            _cluster,
+            _faults,
             seed: 4242,
             operationsPerClient: 120,
             nemesis: false,
@@ -100,13 +100,13 @@ public sealed class JepsenTests : IAsyncLifetime
             {
                 // Raft messages into one silo are lost: its replicas fall behind but still answer reads.
                 var stale = status.Shards[0].Replicas.First(r => r.ReplicaId != status.Shards[0].LeaderReplica).Silo;
-                foreach (var silo in cluster.Cluster.Silos.Select(StorageCluster.KeyOf).Where(s => s != stale))
+                foreach (var silo in _cluster.Cluster.Silos.Select(StorageCluster.KeyOf).Where(s => s != stale))
                 {
-                    faults.Block(silo, stale, raftOnly: true);
+                    _faults.Block(silo, stale, raftOnly: true);
                 }
             });
 
-        output.WriteLine(report.Check.Render());
+        _output.WriteLine(report.Check.Render());
         Assert.False(report.Check.IsLinearizable, "stale reads went unnoticed: the checker has no teeth");
     }
 }

@@ -10,17 +10,17 @@ namespace Storage.Jepsen.Tests;
 /// </summary>
 internal sealed class Nemesis
 {
-    private readonly StorageCluster cluster;
-    private readonly FaultController faults;
-    private readonly Random rng;
-    private readonly Action<string> log;
+    private readonly StorageCluster _cluster;
+    private readonly FaultController _faults;
+    private readonly Random _rng;
+    private readonly Action<string> _log;
 
     public Nemesis(StorageCluster cluster, FaultController faults, Random rng, Action<string> log)
     {
-        this.cluster = cluster;
-        this.faults = faults;
-        this.rng = rng;
-        this.log = log;
+        _cluster = cluster;
+        _faults = faults;
+        _rng = rng;
+        _log = log;
     }
 
     public int Injected { get; private set; }
@@ -31,13 +31,13 @@ internal sealed class Nemesis
     {
         while (!stop.IsCancellationRequested)
         {
-            await Pause(rng.Next(200, 600), stop);
+            await Pause(_rng.Next(200, 600), stop);
             if (stop.IsCancellationRequested)
             {
                 break;
             }
 
-            var kind = rng.Next(100) switch
+            var kind = _rng.Next(100) switch
             {
                 < 10 => "kill",
                 < 35 => "partition",
@@ -55,57 +55,57 @@ internal sealed class Nemesis
             catch (Exception e) when (e is OrleansException or TimeoutException or StorageException || e.GetType().Namespace?.StartsWith("Orleans", StringComparison.Ordinal) == true)
             {
                 // The cluster is in the middle of a fault: the nemesis itself may not reach it. Try again later.
-                log($"{kind} not injected: {e.GetType().Name}: {e.Message}");
+                _log($"{kind} not injected: {e.GetType().Name}: {e.Message}");
             }
             finally
             {
-                faults.HealAll();
+                _faults.HealAll();
             }
         }
     }
 
     private async Task InjectAsync(string kind, CancellationToken stop)
     {
-        var silos = cluster.Cluster.Silos.Select(StorageCluster.KeyOf).ToList();
-        var victim = silos[rng.Next(silos.Count)];
-        var hold = rng.Next(800, 3000);
+        var silos = _cluster.Cluster.Silos.Select(StorageCluster.KeyOf).ToList();
+        var victim = silos[_rng.Next(silos.Count)];
+        var hold = _rng.Next(800, 3000);
         switch (kind)
         {
             case "kill":
-                log($"kill silo {victim} and start a replacement");
-                await cluster.Cluster.KillSiloAsync(cluster.SiloFor(victim));
-                await cluster.Cluster.StartAdditionalSiloAsync();
+                _log($"kill silo {victim} and start a replacement");
+                await _cluster.Cluster.KillSiloAsync(_cluster.SiloFor(victim));
+                await _cluster.Cluster.StartAdditionalSiloAsync();
                 break;
             case "partition":
             case "partition-raft":
-                log($"{kind} {victim} | rest for {hold} ms");
-                faults.Partition(new[] { victim }, silos.Where(s => s != victim), raftOnly: kind == "partition-raft");
+                _log($"{kind} {victim} | rest for {hold} ms");
+                _faults.Partition(new[] { victim }, silos.Where(s => s != victim), raftOnly: kind == "partition-raft");
                 await Pause(hold, stop);
                 break;
             case "one-way":
-                var other = silos.Where(s => s != victim).ElementAt(rng.Next(silos.Count - 1));
-                log($"one-way {victim} -> {other} lost for {hold} ms");
-                faults.Block(victim, other);
+                var other = silos.Where(s => s != victim).ElementAt(_rng.Next(silos.Count - 1));
+                _log($"one-way {victim} -> {other} lost for {hold} ms");
+                _faults.Block(victim, other);
                 await Pause(hold, stop);
                 break;
             case "delay":
-                var delay = TimeSpan.FromMilliseconds(rng.Next(20, 150));
-                log($"delay {delay.TotalMilliseconds} ms on links from {victim} for {hold} ms");
+                var delay = TimeSpan.FromMilliseconds(_rng.Next(20, 150));
+                _log($"delay {delay.TotalMilliseconds} ms on links from {victim} for {hold} ms");
                 foreach (var s in silos.Where(s => s != victim))
                 {
-                    faults.Delay(victim, s, delay);
-                    faults.Delay(s, victim, delay);
+                    _faults.Delay(victim, s, delay);
+                    _faults.Delay(s, victim, delay);
                 }
 
                 await Pause(hold, stop);
                 break;
             default:
-                var status = await cluster.Store.GetStatusAsync();
-                var shard = status.Shards[rng.Next(status.Shards.Count)];
-                var replica = shard.LeaderReplica != 0 && rng.Next(2) == 0 ? shard.LeaderReplica : shard.Replicas[rng.Next(shard.Replicas.Count)].ReplicaId;
+                var status = await _cluster.Store.GetStatusAsync();
+                var shard = status.Shards[_rng.Next(status.Shards.Count)];
+                var replica = shard.LeaderReplica != 0 && _rng.Next(2) == 0 ? shard.LeaderReplica : shard.Replicas[_rng.Next(shard.Replicas.Count)].ReplicaId;
                 var key = $"{shard.ShardId}/{replica}";
-                log($"pause replica {key} for {hold} ms");
-                faults.Pause(key);
+                _log($"pause replica {key} for {hold} ms");
+                _faults.Pause(key);
                 await Pause(hold, stop);
                 break;
         }

@@ -11,12 +11,12 @@ namespace Storage.Jepsen.Tests;
 /// </summary>
 public sealed class ProcessJepsenTests : IAsyncLifetime
 {
-    private readonly ITestOutputHelper output;
-    private readonly string dataDirectory = Path.Combine(Path.GetTempPath(), "storage-jepsen-" + Guid.NewGuid().ToString("N")[..10]);
-    private LocalCluster.LocalCluster cluster = null!;
-    private ProcessNemesis? lastNemesis;
+    private readonly ITestOutputHelper _output;
+    private readonly string _dataDirectory = Path.Combine(Path.GetTempPath(), "storage-jepsen-" + Guid.NewGuid().ToString("N")[..10]);
+    private LocalCluster.LocalCluster _cluster = null!;
+    private ProcessNemesis? _lastNemesis;
 
-    public ProcessJepsenTests(ITestOutputHelper output) => this.output = output;
+    public ProcessJepsenTests(ITestOutputHelper output) => _output = output;
 
     private static int Runs => int.TryParse(Environment.GetEnvironmentVariable("STORAGE_JEPSEN_PROCESS_RUNS"), out var n) && n > 0 ? n : 3;
 
@@ -24,7 +24,7 @@ public sealed class ProcessJepsenTests : IAsyncLifetime
     {
         var options = new LocalClusterOptions
         {
-            DataDirectory = dataDirectory,
+            DataDirectory = _dataDirectory,
             PostgresPort = Storage.Development.FreePorts.One(),
             DurablePostgres = false,
             ReadyTimeout = TimeSpan.FromSeconds(120),
@@ -36,20 +36,20 @@ public sealed class ProcessJepsenTests : IAsyncLifetime
             },
         };
         options.UseBasePort(Storage.Development.FreePorts.Block());
-        cluster = await LocalCluster.LocalCluster.StartAsync(options);
+        _cluster = await LocalCluster.LocalCluster.StartAsync(options);
     }
 
     public async Task DisposeAsync()
     {
-        await cluster.DisposeAsync();
-        if (lastNemesis?.RestartedPostgres is { } pg)
+        await _cluster.DisposeAsync();
+        if (_lastNemesis?.RestartedPostgres is { } pg)
         {
             await pg.DisposeAsync();
         }
 
         try
         {
-            System.IO.Directory.Delete(dataDirectory, recursive: true);
+            System.IO.Directory.Delete(_dataDirectory, recursive: true);
         }
         catch (IOException)
         {
@@ -60,7 +60,7 @@ public sealed class ProcessJepsenTests : IAsyncLifetime
     [Fact]
     public async Task ProcessFaultRunsAreLinearizableAndLoseNoAcknowledgedWrite()
     {
-        var store = cluster.Client.GetGrain<IStore>(0);
+        var store = _cluster.Client.GetGrain<IStore>(0);
         var totals = (Ops: 0, Unknown: 0, Faults: 0, Anomalies: 0);
         for (var run = 1; run <= Runs; run++)
         {
@@ -70,14 +70,14 @@ public sealed class ProcessJepsenTests : IAsyncLifetime
             var workload = new Workload(store, history, keys);
             var log = new System.Text.StringBuilder();
             using var stop = new CancellationTokenSource();
-            var nemesis = new ProcessNemesis(cluster, new Random(rng.Next()), line => log.AppendLine(line));
-            lastNemesis = nemesis;
+            var nemesis = new ProcessNemesis(_cluster, new Random(rng.Next()), line => log.AppendLine(line));
+            _lastNemesis = nemesis;
             var chaos = nemesis.RunAsync(stop.Token);
             await Task.WhenAll(Enumerable.Range(0, 6).Select(c => Task.Run(() => workload.ClientAsync(c, new Random(rng.Next()), 150, CancellationToken.None))));
             await stop.CancelAsync();
             await chaos;
 
-            await cluster.WaitForLeadersAsync(TimeSpan.FromSeconds(120));
+            await _cluster.WaitForLeadersAsync(TimeSpan.FromSeconds(120));
             foreach (var key in keys)
             {
                 await workload.GetAsync(6, key);
@@ -86,12 +86,12 @@ public sealed class ProcessJepsenTests : IAsyncLifetime
             var recorded = history.ToHistory();
             var check = LinearizabilityChecker.Check(recorded);
             var unknown = recorded.Count(r => r.Outcome == OperationOutcome.Unknown);
-            output.WriteLine($"process run {run}: {recorded.Count} ops ({unknown} unknown), {nemesis.Injected} faults " +
+            _output.WriteLine($"process run {run}: {recorded.Count} ops ({unknown} unknown), {nemesis.Injected} faults " +
                 $"[{string.Join(", ", nemesis.ByKind.Select(k => $"{k.Key}={k.Value}"))}], {(check.IsLinearizable ? "linearizable" : "ANOMALY")}");
             if (!check.IsLinearizable)
             {
-                output.WriteLine(check.Render());
-                output.WriteLine(log.ToString());
+                _output.WriteLine(check.Render());
+                _output.WriteLine(log.ToString());
             }
 
             totals = (totals.Ops + recorded.Count, totals.Unknown + unknown, totals.Faults + nemesis.Injected, totals.Anomalies + (check.IsLinearizable ? 0 : 1));
@@ -99,7 +99,7 @@ public sealed class ProcessJepsenTests : IAsyncLifetime
             Assert.True(recorded.Where(r => r.Client == 6).All(r => r.Outcome == OperationOutcome.Ok), "a final read after healing failed");
         }
 
-        output.WriteLine($"| runs {Runs} | operations {totals.Ops} | unknown {totals.Unknown} | faults {totals.Faults} | anomalies {totals.Anomalies} |");
+        _output.WriteLine($"| runs {Runs} | operations {totals.Ops} | unknown {totals.Unknown} | faults {totals.Faults} | anomalies {totals.Anomalies} |");
         Assert.True(totals.Faults >= Runs, "the nemesis hardly injected anything");
     }
 }

@@ -1,5 +1,5 @@
-using Storage.LocalCluster;
 using Storage.Development;
+using Storage.LocalCluster;
 
 namespace Storage.Jepsen.Tests;
 
@@ -9,15 +9,15 @@ namespace Storage.Jepsen.Tests;
 /// </summary>
 internal sealed class ProcessNemesis
 {
-    private readonly LocalCluster.LocalCluster cluster;
-    private readonly Random rng;
-    private readonly Action<string> log;
+    private readonly LocalCluster.LocalCluster _cluster;
+    private readonly Random _rng;
+    private readonly Action<string> _log;
 
     public ProcessNemesis(LocalCluster.LocalCluster cluster, Random rng, Action<string> log)
     {
-        this.cluster = cluster;
-        this.rng = rng;
-        this.log = log;
+        _cluster = cluster;
+        _rng = rng;
+        _log = log;
     }
 
     /// <summary>The server that replaced the launcher's after a database restart (stopped by the test).</summary>
@@ -31,35 +31,35 @@ internal sealed class ProcessNemesis
     {
         while (!stop.IsCancellationRequested)
         {
-            await Sleep(rng.Next(300, 800), stop);
+            await Sleep(_rng.Next(300, 800), stop);
             if (stop.IsCancellationRequested)
             {
                 break;
             }
 
-            var silo = rng.Next(cluster.Silos.Count);
-            var hold = rng.Next(800, 2500);
-            var kind = rng.Next(100) switch
+            var silo = _rng.Next(_cluster.Silos.Count);
+            var hold = _rng.Next(800, 2500);
+            var kind = _rng.Next(100) switch
             {
                 < 45 => "kill-9",
                 < 85 => "sigstop",
                 _ => "postgres-restart",
             };
-            log($"{kind} {(kind == "postgres-restart" ? "" : cluster.Silo(silo).Name)} for {hold} ms");
+            _log($"{kind} {(kind == "postgres-restart" ? "" : _cluster.Silo(silo).Name)} for {hold} ms");
             switch (kind)
             {
                 case "kill-9":
-                    cluster.KillSilo(silo);
+                    _cluster.KillSilo(silo);
                     await Sleep(hold, CancellationToken.None);
-                    await cluster.RestartSiloAsync(silo);
+                    await _cluster.RestartSiloAsync(silo);
                     break;
                 case "sigstop":
-                    cluster.PauseSilo(silo);
+                    _cluster.PauseSilo(silo);
                     await Sleep(hold, CancellationToken.None);
-                    cluster.ResumeSilo(silo);
+                    _cluster.ResumeSilo(silo);
                     break;
                 default:
-                    var current = RestartedPostgres ?? cluster.Postgres ?? throw new InvalidOperationException("no embedded PostgreSQL to restart");
+                    var current = RestartedPostgres ?? _cluster.Postgres ?? throw new InvalidOperationException("no embedded PostgreSQL to restart");
                     await current.StopAsync();
                     await Sleep(hold, CancellationToken.None);
                     RestartedPostgres = await EmbeddedPostgres.StartAsync(new EmbeddedPostgresOptions

@@ -9,18 +9,18 @@ namespace Storage.Jepsen.Tests;
 /// </summary>
 internal sealed class Workload
 {
-    private readonly IStore store;
-    private readonly HistoryRecorder history;
-    private readonly string[] keys;
-    private readonly ReadConsistency readConsistency;
-    private int counter;
+    private readonly IStore _store;
+    private readonly HistoryRecorder _history;
+    private readonly string[] _keys;
+    private readonly ReadConsistency _readConsistency;
+    private int _counter;
 
     public Workload(IStore store, HistoryRecorder history, string[] keys, ReadConsistency readConsistency = ReadConsistency.Linearizable)
     {
-        this.store = store;
-        this.history = history;
-        this.keys = keys;
-        this.readConsistency = readConsistency;
+        _store = store;
+        _history = history;
+        _keys = keys;
+        _readConsistency = readConsistency;
     }
 
     /// <summary>
@@ -32,8 +32,8 @@ internal sealed class Workload
         var lastSeen = new Dictionary<string, long>();
         for (var i = 0; i < maxOps && !stop.IsCancellationRequested; i++)
         {
-            var key = keys[rng.Next(keys.Length)];
-            var value = $"c{client}-{Interlocked.Increment(ref counter)}";
+            var key = _keys[rng.Next(_keys.Length)];
+            var value = $"c{client}-{Interlocked.Increment(ref _counter)}";
             var roll = rng.Next(100);
             if (roll < 40)
             {
@@ -41,27 +41,27 @@ internal sealed class Workload
             }
             else if (roll < 65)
             {
-                await WriteAsync(client, Operation.Put(key, value), () => store.PutAsync(key, Encoding.UTF8.GetBytes(value), NewId()));
+                await WriteAsync(client, Operation.Put(key, value), () => _store.PutAsync(key, Encoding.UTF8.GetBytes(value), NewId()));
             }
             else if (roll < 90)
             {
                 // Mostly the version last seen (likely to succeed), sometimes 0 or a stale guess (likely to conflict).
                 var expected = rng.Next(4) == 0 ? 0 : lastSeen.GetValueOrDefault(key);
-                await WriteAsync(client, Operation.Cas(key, expected, value), () => store.CompareAndSwapAsync(key, expected, Encoding.UTF8.GetBytes(value), NewId()));
+                await WriteAsync(client, Operation.Cas(key, expected, value), () => _store.CompareAndSwapAsync(key, expected, Encoding.UTF8.GetBytes(value), NewId()));
             }
             else
             {
-                await WriteAsync(client, Operation.Delete(key), () => store.DeleteAsync(key, NewId()));
+                await WriteAsync(client, Operation.Delete(key), () => _store.DeleteAsync(key, NewId()));
             }
         }
     }
 
     public async Task GetAsync(int client, string key, Dictionary<string, long>? lastSeen = null)
     {
-        var op = history.Invoke(client, Operation.Get(key));
+        var op = _history.Invoke(client, Operation.Get(key));
         try
         {
-            var r = await store.GetAsync(key, readConsistency);
+            var r = await _store.GetAsync(key, _readConsistency);
             op.Ok(OperationResult.Read(r.Found, r.Value, r.Version));
             if (lastSeen is not null)
             {
@@ -76,7 +76,7 @@ internal sealed class Workload
 
     private async Task WriteAsync(int client, Operation operation, Func<Task<WriteResult>> call)
     {
-        var op = history.Invoke(client, operation);
+        var op = _history.Invoke(client, operation);
         try
         {
             var r = await call();

@@ -15,7 +15,7 @@ namespace Storage.TestKit;
 public sealed class StorageCluster : IAsyncDisposable
 {
     private static readonly string[] Regions = { "eu", "us", "ap" };
-    private int silosCreated;
+    private int _silosCreated;
 
     private StorageCluster(InProcessTestCluster cluster, string connectionString)
     {
@@ -60,7 +60,7 @@ public sealed class StorageCluster : IAsyncDisposable
         });
         builder.ConfigureSilo((_, silo) =>
         {
-            var n = Interlocked.Increment(ref self!.silosCreated) - 1;
+            var n = Interlocked.Increment(ref self!._silosCreated) - 1;
             var region = Regions[n % Regions.Length];
             var configuration = new ConfigurationBuilder()
                 .AddInMemoryCollection(values)

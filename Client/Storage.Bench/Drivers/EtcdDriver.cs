@@ -12,16 +12,16 @@ namespace Storage.Bench.Drivers;
 /// </summary>
 public sealed class EtcdDriver(string endpoints, BenchConsistency consistency) : IBenchDriver
 {
-    private readonly bool serializable = consistency == BenchConsistency.Eventual;
-    private EtcdClient? client;
+    private readonly bool _serializable = consistency == BenchConsistency.Eventual;
+    private EtcdClient? _client;
 
     public string Name => "etcd";
 
-    public string ReadSemantics => serializable ? "serializable range (member-local, may be stale)" : "linearizable range (ReadIndex)";
+    public string ReadSemantics => _serializable ? "serializable range (member-local, may be stale)" : "linearizable range (ReadIndex)";
 
     public async Task PrepareAsync(CancellationToken ct)
     {
-        client = new EtcdClient(endpoints, configureChannelOptions: o =>
+        _client = new EtcdClient(endpoints, configureChannelOptions: o =>
         {
             // Let the channel open more HTTP/2 connections when one connection's stream limit is reached, so that
             // high concurrency is not throttled by the client.
@@ -34,11 +34,11 @@ public sealed class EtcdDriver(string endpoints, BenchConsistency consistency) :
         // One linearizable read proves that the cluster has a leader and answers.
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(TimeSpan.FromSeconds(30));
-        await client.GetAsync(new RangeRequest { Key = ByteString.CopyFromUtf8("bench-probe") }, cancellationToken: timeout.Token).ConfigureAwait(false);
+        await _client.GetAsync(new RangeRequest { Key = ByteString.CopyFromUtf8("bench-probe") }, cancellationToken: timeout.Token).ConfigureAwait(false);
     }
 
     public async ValueTask ReadAsync(string key, CancellationToken ct) =>
-        await Client.GetAsync(new RangeRequest { Key = ByteString.CopyFromUtf8(key), Serializable = serializable }, cancellationToken: ct).ConfigureAwait(false);
+        await Client.GetAsync(new RangeRequest { Key = ByteString.CopyFromUtf8(key), Serializable = _serializable }, cancellationToken: ct).ConfigureAwait(false);
 
     public async ValueTask WriteAsync(string key, byte[] value, CancellationToken ct) =>
         // The runner never changes a value array while a write runs, so wrapping it without a copy is safe.
@@ -46,9 +46,9 @@ public sealed class EtcdDriver(string endpoints, BenchConsistency consistency) :
 
     public ValueTask DisposeAsync()
     {
-        client?.Dispose();
+        _client?.Dispose();
         return ValueTask.CompletedTask;
     }
 
-    private EtcdClient Client => client ?? throw new InvalidOperationException("PrepareAsync was not called");
+    private EtcdClient Client => _client ?? throw new InvalidOperationException("PrepareAsync was not called");
 }

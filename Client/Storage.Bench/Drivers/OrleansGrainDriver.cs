@@ -10,8 +10,8 @@ namespace Storage.Bench.Drivers;
 /// </summary>
 public sealed class OrleansGrainDriver(StorageClientOptions options) : IBenchDriver
 {
-    private StorageClient? client;
-    private IClusterClient? cluster;
+    private StorageClient? _client;
+    private IClusterClient? _cluster;
 
     public string Name => "orleans";
 
@@ -19,8 +19,8 @@ public sealed class OrleansGrainDriver(StorageClientOptions options) : IBenchDri
 
     public async Task PrepareAsync(CancellationToken ct)
     {
-        client = await StorageClient.ConnectAsync(options, ct).ConfigureAwait(false);
-        cluster = client.ClusterClient;
+        _client = await StorageClient.ConnectAsync(options, ct).ConfigureAwait(false);
+        _cluster = _client.ClusterClient;
     }
 
     public async ValueTask ReadAsync(string key, CancellationToken ct) =>
@@ -31,12 +31,12 @@ public sealed class OrleansGrainDriver(StorageClientOptions options) : IBenchDri
 
     public async ValueTask DisposeAsync()
     {
-        if (client is not null)
+        if (_client is not null)
         {
-            await client.DisposeAsync().ConfigureAwait(false);
+            await _client.DisposeAsync().ConfigureAwait(false);
         }
     }
 
     private IPlainKeyGrain Grain(string key) =>
-        (cluster ?? throw new InvalidOperationException("PrepareAsync was not called")).GetGrain<IPlainKeyGrain>(key);
+        (_cluster ?? throw new InvalidOperationException("PrepareAsync was not called")).GetGrain<IPlainKeyGrain>(key);
 }

@@ -15,7 +15,7 @@ public sealed class PostgresDriver(string connectionString) : IBenchDriver
 {
     private const string Upsert = "INSERT INTO bench_kv (k, v) VALUES ($1, $2) ON CONFLICT (k) DO UPDATE SET v = EXCLUDED.v";
     private const string Select = "SELECT v FROM bench_kv WHERE k = $1";
-    private NpgsqlDataSource? dataSource;
+    private NpgsqlDataSource? _dataSource;
 
     public string Name => "postgres";
 
@@ -30,8 +30,8 @@ public sealed class PostgresDriver(string connectionString) : IBenchDriver
         }
 
         await EnsureDatabaseAsync(builder, ct).ConfigureAwait(false);
-        dataSource = NpgsqlDataSource.Create(builder.ConnectionString);
-        await using var create = dataSource.CreateCommand("CREATE TABLE IF NOT EXISTS bench_kv (k text PRIMARY KEY, v bytea NOT NULL)");
+        _dataSource = NpgsqlDataSource.Create(builder.ConnectionString);
+        await using var create = _dataSource.CreateCommand("CREATE TABLE IF NOT EXISTS bench_kv (k text PRIMARY KEY, v bytea NOT NULL)");
         await create.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
     }
 
@@ -52,13 +52,13 @@ public sealed class PostgresDriver(string connectionString) : IBenchDriver
 
     public async ValueTask DisposeAsync()
     {
-        if (dataSource is not null)
+        if (_dataSource is not null)
         {
-            await dataSource.DisposeAsync().ConfigureAwait(false);
+            await _dataSource.DisposeAsync().ConfigureAwait(false);
         }
     }
 
-    private NpgsqlDataSource Source => dataSource ?? throw new InvalidOperationException("PrepareAsync was not called");
+    private NpgsqlDataSource Source => _dataSource ?? throw new InvalidOperationException("PrepareAsync was not called");
 
     /// <summary>Creates the connection string's database through the <c>postgres</c> database when it does not exist.</summary>
     private static async Task EnsureDatabaseAsync(NpgsqlConnectionStringBuilder builder, CancellationToken ct)

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Orleans.Storage;
 using Orleans.Runtime.MembershipService.SiloMetadata;
+using Orleans.Storage;
 
 namespace Storage.Directory;
 
@@ -12,11 +12,11 @@ namespace Storage.Directory;
 /// </summary>
 public sealed partial class DirectoryGrain : Grain, IDirectoryGrain
 {
-    private readonly IPersistentState<DirectoryState> state;
-    private readonly IClusterMembershipService membership;
-    private readonly ISiloMetadataCache metadata;
-    private readonly DirectoryOptions options;
-    private readonly ILogger<DirectoryGrain> logger;
+    private readonly IPersistentState<DirectoryState> _state;
+    private readonly IClusterMembershipService _membership;
+    private readonly ISiloMetadataCache _metadata;
+    private readonly DirectoryOptions _options;
+    private readonly ILogger<DirectoryGrain> _logger;
 
     public DirectoryGrain(
         [PersistentState("directory", StorageProviders.Checkpoints)] IPersistentState<DirectoryState> state,
@@ -25,54 +25,54 @@ public sealed partial class DirectoryGrain : Grain, IDirectoryGrain
         IOptions<DirectoryOptions> options,
         ILogger<DirectoryGrain> logger)
     {
-        this.state = state;
-        this.membership = membership;
-        this.metadata = metadata;
-        this.options = options.Value;
-        this.logger = logger;
+        _state = state;
+        _membership = membership;
+        _metadata = metadata;
+        _options = options.Value;
+        _logger = logger;
     }
 
     public async Task<ShardMap?> GetShardMap()
     {
-        if (state.State.Map is { } map)
+        if (_state.State.Map is { } map)
         {
             return map;
         }
 
         var silos = ActiveSilos();
-        if (silos.Count < options.RequiredSilos)
+        if (silos.Count < _options.RequiredSilos)
         {
-            LogWaiting(silos.Count, options.RequiredSilos);
+            LogWaiting(silos.Count, _options.RequiredSilos);
             return null;
         }
 
-        var created = ShardMapBuilder.Build(options.InitialShards, options.ReplicationFactor, silos);
-        state.State.Map = created;
+        var created = ShardMapBuilder.Build(_options.InitialShards, _options.ReplicationFactor, silos);
+        _state.State.Map = created;
         try
         {
-            await state.WriteStateAsync();
+            await _state.WriteStateAsync();
         }
         catch (InconsistentStateException)
         {
-            await state.ReadStateAsync();
-            return state.State.Map;
+            await _state.ReadStateAsync();
+            return _state.State.Map;
         }
 
-        LogCreated(created.Version, created.Shards.Count, options.ReplicationFactor, string.Join(", ", silos.Select(s => $"{s.SiloKey} ({s.Region}/{s.Zone})")));
+        LogCreated(created.Version, created.Shards.Count, _options.ReplicationFactor, string.Join(", ", silos.Select(s => $"{s.SiloKey} ({s.Region}/{s.Zone})")));
         return created;
     }
 
     private List<SiloInfo> ActiveSilos()
     {
         var result = new List<SiloInfo>();
-        foreach (var member in membership.CurrentSnapshot.Members.Values)
+        foreach (var member in _membership.CurrentSnapshot.Members.Values)
         {
             if (member.Status != SiloStatus.Active)
             {
                 continue;
             }
 
-            var meta = metadata.GetSiloMetadata(member.SiloAddress).Metadata;
+            var meta = _metadata.GetSiloMetadata(member.SiloAddress).Metadata;
             result.Add(new SiloInfo(
                 SiloKeys.Of(member.SiloAddress),
                 meta.TryGetValue(SiloMetadataKeys.Region, out var region) ? region : "default",

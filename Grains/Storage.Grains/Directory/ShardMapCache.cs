@@ -3,12 +3,12 @@ namespace Storage.Directory;
 /// <summary>The silo's cached copy of the shard map, shared by routers, the placement director and the keeper.</summary>
 public sealed class ShardMapCache
 {
-    private readonly IGrainFactory grains;
-    private ShardMap? current;
+    private readonly IGrainFactory _grains;
+    private ShardMap? _current;
 
-    public ShardMapCache(IGrainFactory grains) => this.grains = grains;
+    public ShardMapCache(IGrainFactory grains) => _grains = grains;
 
-    public ShardMap? Current => Volatile.Read(ref current);
+    public ShardMap? Current => Volatile.Read(ref _current);
 
     /// <summary>The cached map, or the directory's when none is cached or <paramref name="refresh"/> is set.</summary>
     public async Task<ShardMap> GetAsync(CancellationToken ct = default, bool refresh = false)
@@ -18,7 +18,7 @@ public sealed class ShardMapCache
             return cached;
         }
 
-        var map = await grains.GetGrain<IDirectoryGrain>(0).GetShardMap().WaitAsync(ct)
+        var map = await _grains.GetGrain<IDirectoryGrain>(0).GetShardMap().WaitAsync(ct)
             ?? throw new ShardUnavailableException("the cluster is still starting: no shard map yet (waiting for enough silos to join)");
         Update(map);
         return Current!;
@@ -34,7 +34,7 @@ public sealed class ShardMapCache
                 return;
             }
 
-            if (Interlocked.CompareExchange(ref current, map, seen) == seen)
+            if (Interlocked.CompareExchange(ref _current, map, seen) == seen)
             {
                 return;
             }

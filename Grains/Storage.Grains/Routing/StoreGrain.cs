@@ -16,14 +16,14 @@ namespace Storage.Routing;
 [Reentrant] // stateless: every call is independent, so one activation serves many at once
 public sealed partial class StoreGrain : Grain, IStore
 {
-    private readonly ShardMapCache maps;
-    private readonly LeaderHints hints;
-    private readonly RouterOptions options;
-    private readonly StoreLimits limits;
-    private readonly IClusterMembershipService membership;
-    private readonly Orleans.Runtime.MembershipService.SiloMetadata.ISiloMetadataCache metadata;
-    private readonly ILogger<StoreGrain> logger;
-    private readonly TimeSpan replicaCallTimeout;
+    private readonly ShardMapCache _maps;
+    private readonly LeaderHints _hints;
+    private readonly RouterOptions _options;
+    private readonly StoreLimits _limits;
+    private readonly IClusterMembershipService _membership;
+    private readonly Orleans.Runtime.MembershipService.SiloMetadata.ISiloMetadataCache _metadata;
+    private readonly ILogger<StoreGrain> _logger;
+    private readonly TimeSpan _replicaCallTimeout;
 
     public StoreGrain(
         ShardMapCache maps,
@@ -35,14 +35,14 @@ public sealed partial class StoreGrain : Grain, IStore
         Orleans.Runtime.MembershipService.SiloMetadata.ISiloMetadataCache metadata,
         ILogger<StoreGrain> logger)
     {
-        this.maps = maps;
-        this.hints = hints;
-        this.options = options.Value;
-        this.limits = limits.Value.ToLimits();
-        this.membership = membership;
-        this.metadata = metadata;
-        this.logger = logger;
-        replicaCallTimeout = replicaOptions.Value.OperationTimeout + ReplicaCallMargin;
+        _maps = maps;
+        _hints = hints;
+        _options = options.Value;
+        _limits = limits.Value.ToLimits();
+        _membership = membership;
+        _metadata = metadata;
+        _logger = logger;
+        _replicaCallTimeout = replicaOptions.Value.OperationTimeout + ReplicaCallMargin;
     }
 
     /// <summary>
@@ -54,7 +54,7 @@ public sealed partial class StoreGrain : Grain, IStore
 
     public Task<GetResult> GetAsync(string key, ReadConsistency consistency = ReadConsistency.Linearizable)
     {
-        KeyValidator.ValidateKey(key, limits);
+        KeyValidator.ValidateKey(key, _limits);
         ValidateConsistency(consistency);
         return OnShardAsync(key, consistency == ReadConsistency.Eventual, (r, _) => r.Read(key, consistency));
     }
@@ -76,14 +76,14 @@ public sealed partial class StoreGrain : Grain, IStore
 
     public async Task<ScanPage> ScanAsync(string prefix, string? continueAfter, int limit, ReadConsistency consistency = ReadConsistency.Linearizable)
     {
-        KeyValidator.ValidatePrefix(prefix, limits);
+        KeyValidator.ValidatePrefix(prefix, _limits);
         ValidateConsistency(consistency);
-        if (limit < 1 || limit > options.MaxScanLimit)
+        if (limit < 1 || limit > _options.MaxScanLimit)
         {
-            throw new InvalidRequestException($"scan limit must be between 1 and {options.MaxScanLimit}, not {limit}");
+            throw new InvalidRequestException($"scan limit must be between 1 and {_options.MaxScanLimit}, not {limit}");
         }
 
-        var map = await maps.GetAsync();
+        var map = await _maps.GetAsync();
         var pages = await Task.WhenAll(map.Shards.Select(shard =>
             OnReplicaAsync(shard, consistency == ReadConsistency.Eventual, (r, _) => r.Scan(prefix, continueAfter, limit, consistency))));
 
@@ -96,15 +96,15 @@ public sealed partial class StoreGrain : Grain, IStore
 
     public async Task<ClusterStatus> GetStatusAsync()
     {
-        var map = await maps.GetAsync(refresh: true);
+        var map = await _maps.GetAsync(refresh: true);
         // One row per endpoint: its newest incarnation (a restarted silo leaves a dead row with the same address).
-        var silos = membership.CurrentSnapshot.Members.Values
+        var silos = _membership.CurrentSnapshot.Members.Values
             .GroupBy(m => SiloKeys.Of(m.SiloAddress))
             .Select(g => g.OrderByDescending(m => m.SiloAddress.Generation).First())
             .OrderBy(m => SiloKeys.Of(m.SiloAddress), StringComparer.Ordinal)
             .Select(m =>
             {
-                var meta = m.Status == SiloStatus.Active ? metadata.GetSiloMetadata(m.SiloAddress).Metadata : null;
+                var meta = m.Status == SiloStatus.Active ? _metadata.GetSiloMetadata(m.SiloAddress).Metadata : null;
                 return new ClusterSilo(
                     SiloKeys.Of(m.SiloAddress),
                     m.Name,
@@ -136,36 +136,36 @@ public sealed partial class StoreGrain : Grain, IStore
 
     private async Task<WriteResult> WriteAsync(KvCommand command)
     {
-        KeyValidator.Validate(command, limits);
+        KeyValidator.Validate(command, _limits);
         var encoded = KvCommandCodec.Encode(command);
         return await OnShardAsync(command.Key, anyReplica: false, (r, _) => r.Write(encoded));
     }
 
     private async Task<T> OnShardAsync<T>(string key, bool anyReplica, Func<IShardReplicaGrain, long, Task<T>> call)
     {
-        var map = await maps.GetAsync();
+        var map = await _maps.GetAsync();
         return await OnReplicaAsync(map.ShardFor(key), anyReplica, call);
     }
 
     /// <summary>Calls the shard's leader (or, for stale-tolerant reads, any replica), retrying within the budget.</summary>
     private async Task<T> OnReplicaAsync<T>(ShardInfo shard, bool anyReplica, Func<IShardReplicaGrain, long, Task<T>> call)
     {
-        var deadline = DateTime.UtcNow + options.RetryBudget;
+        var deadline = DateTime.UtcNow + _options.RetryBudget;
         var replicas = shard.Replicas.Select(r => r.ReplicaId).ToList();
         var next = anyReplica ? Random.Shared.Next(replicas.Count) : 0;
-        var delay = options.RetryDelay;
+        var delay = _options.RetryDelay;
         Exception? last = null;
         for (var attempt = 0; ; attempt++)
         {
-            var target = !anyReplica && hints.Get(shard.ShardId) is { } hinted && replicas.Contains(hinted)
+            var target = !anyReplica && _hints.Get(shard.ShardId) is { } hinted && replicas.Contains(hinted)
                 ? hinted
                 : replicas[next++ % replicas.Count];
             try
             {
-                var result = await call(GrainFactory.GetGrain<IShardReplicaGrain>(shard.ReplicaKey(target)), target).WaitAsync(replicaCallTimeout);
+                var result = await call(GrainFactory.GetGrain<IShardReplicaGrain>(shard.ReplicaKey(target)), target).WaitAsync(_replicaCallTimeout);
                 if (!anyReplica)
                 {
-                    hints.Set(shard.ShardId, target);
+                    _hints.Set(shard.ShardId, target);
                 }
 
                 return result;
@@ -173,10 +173,10 @@ public sealed partial class StoreGrain : Grain, IStore
             catch (NotLeaderException e)
             {
                 last = e;
-                hints.Forget(shard.ShardId, target);
+                _hints.Forget(shard.ShardId, target);
                 if (e.Leader != 0 && e.Leader != target && replicas.Contains(e.Leader))
                 {
-                    hints.Set(shard.ShardId, e.Leader);
+                    _hints.Set(shard.ShardId, e.Leader);
                     if (attempt < 2 * replicas.Count)
                     {
                         continue; // go straight to the leader it named
@@ -186,20 +186,20 @@ public sealed partial class StoreGrain : Grain, IStore
             catch (Exception e) when (TransientErrors.IsTransientInCluster(e))
             {
                 last = e;
-                hints.Forget(shard.ShardId, target);
+                _hints.Forget(shard.ShardId, target);
             }
 
             if (DateTime.UtcNow + delay >= deadline)
             {
                 LogGaveUp(shard.ShardId, attempt + 1, last?.Message ?? "");
                 throw new ShardUnavailableException(
-                    $"shard {shard.ShardId} did not answer within {options.RetryBudget.TotalSeconds:0.#} s ({attempt + 1} attempts; last: {last?.Message}); " +
+                    $"shard {shard.ShardId} did not answer within {_options.RetryBudget.TotalSeconds:0.#} s ({attempt + 1} attempts; last: {last?.Message}); " +
                     "a write may or may not have been applied: retrying it with the same WriteId is safe",
                     last!);
             }
 
             await Task.Delay(delay);
-            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, options.RetryDelay.Ticks * 16));
+            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, _options.RetryDelay.Ticks * 16));
         }
     }
 

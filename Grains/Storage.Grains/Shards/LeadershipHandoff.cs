@@ -8,15 +8,15 @@ namespace Storage.Shards;
 /// </summary>
 public sealed partial class LeadershipHandoff : ILifecycleParticipant<ISiloLifecycle>
 {
-    private readonly IGrainFactory grains;
-    private readonly LocalReplicas replicas;
-    private readonly ILogger<LeadershipHandoff> logger;
+    private readonly IGrainFactory _grains;
+    private readonly LocalReplicas _replicas;
+    private readonly ILogger<LeadershipHandoff> _logger;
 
     public LeadershipHandoff(IGrainFactory grains, LocalReplicas replicas, ILogger<LeadershipHandoff> logger)
     {
-        this.grains = grains;
-        this.replicas = replicas;
-        this.logger = logger;
+        _grains = grains;
+        _replicas = replicas;
+        _logger = logger;
     }
 
     public void Participate(ISiloLifecycle lifecycle) =>
@@ -24,12 +24,12 @@ public sealed partial class LeadershipHandoff : ILifecycleParticipant<ISiloLifec
 
     private async Task OnStopAsync(CancellationToken ct)
     {
-        var keys = replicas.Keys;
+        var keys = _replicas.Keys;
         var results = await Task.WhenAll(keys.Select(async key =>
         {
             try
             {
-                return await grains.GetGrain<IShardReplicaGrain>(key).HandOffLeadership().WaitAsync(TimeSpan.FromSeconds(5), ct);
+                return await _grains.GetGrain<IShardReplicaGrain>(key).HandOffLeadership().WaitAsync(TimeSpan.FromSeconds(5), ct);
             }
             catch (Exception e) when (e is TimeoutException or OrleansException or OperationCanceledException)
             {

@@ -6,15 +6,15 @@ namespace Storage.Shards;
 public sealed class ReplicaMetrics : IDisposable
 {
     public const string MeterName = "Storage.Replica";
-    private readonly Meter meter;
+    private readonly Meter _meter;
 
     public ReplicaMetrics(IMeterFactory? meterFactory = null)
     {
-        meter = meterFactory?.Create(MeterName) ?? new Meter(MeterName);
-        Applied = meter.CreateCounter<long>("storage.replica.applied", "entries", "Log entries applied to the state machine");
-        LeaderChanges = meter.CreateCounter<long>("storage.replica.leader_changes", "events", "Times a replica on this silo became leader");
-        Handoffs = meter.CreateCounter<long>("storage.replica.handoffs", "events", "Leaderships handed over because the silo was stopping");
-        Checkpoints = meter.CreateCounter<long>("storage.replica.checkpoints", "checkpoints", "Checkpoints written (log truncated below them)");
+        _meter = meterFactory?.Create(MeterName) ?? new Meter(MeterName);
+        Applied = _meter.CreateCounter<long>("storage.replica.applied", "entries", "Log entries applied to the state machine");
+        LeaderChanges = _meter.CreateCounter<long>("storage.replica.leader_changes", "events", "Times a replica on this silo became leader");
+        Handoffs = _meter.CreateCounter<long>("storage.replica.handoffs", "events", "Leaderships handed over because the silo was stopping");
+        Checkpoints = _meter.CreateCounter<long>("storage.replica.checkpoints", "checkpoints", "Checkpoints written (log truncated below them)");
     }
 
     public Counter<long> Applied { get; }
@@ -25,5 +25,5 @@ public sealed class ReplicaMetrics : IDisposable
 
     public Counter<long> Handoffs { get; }
 
-    public void Dispose() => meter.Dispose();
+    public void Dispose() => _meter.Dispose();
 }

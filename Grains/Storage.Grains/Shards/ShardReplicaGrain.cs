@@ -134,6 +134,6 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain
         _pendingWrites.Clear();
         _pendingReadIndex.Clear();
         _readsWaitingForApply.Clear();
-        this.DeactivateOnIdle();
+        DeactivateOnIdle();
     }
 }

@@ -75,21 +75,21 @@ public static class KvCommandCodec
     /// <summary>Decodes a command; throws <see cref="BinaryFormatException"/> for anything but a well-formed, intact buffer.</summary>
     public static KvCommand Decode(ReadOnlySpan<byte> buffer)
     {
-        const string What = "KV command";
+        const string what = "KV command";
         if (buffer.Length < 1)
         {
-            throw new BinaryFormatException($"{What}: empty buffer");
+            throw new BinaryFormatException($"{what}: empty buffer");
         }
 
         // Check the version before the checksum so that a newer format gets a precise message.
         if (buffer[0] != FormatVersion)
         {
-            throw new BinaryFormatException($"{What}: unsupported format version {buffer[0]} (this build reads version {FormatVersion})");
+            throw new BinaryFormatException($"{what}: unsupported format version {buffer[0]} (this build reads version {FormatVersion})");
         }
 
         if (buffer.Length < HeaderBytes + ChecksumBytes)
         {
-            throw new BinaryFormatException($"{What}: {buffer.Length} bytes is shorter than the smallest command");
+            throw new BinaryFormatException($"{what}: {buffer.Length} bytes is shorter than the smallest command");
         }
 
         var body = buffer[..^ChecksumBytes];
@@ -97,10 +97,10 @@ public static class KvCommandCodec
         uint actual = Crc32.HashToUInt32(body);
         if (stored != actual)
         {
-            throw new BinaryFormatException($"{What}: checksum mismatch (stored {stored:x8}, computed {actual:x8}); the entry is corrupt");
+            throw new BinaryFormatException($"{what}: checksum mismatch (stored {stored:x8}, computed {actual:x8}); the entry is corrupt");
         }
 
-        var reader = new BinaryBufferReader(body, What);
+        var reader = new BinaryBufferReader(body, what);
         reader.ReadByte("format version");
         int kindOffset = reader.Position;
         var kind = (KvCommandKind)reader.ReadByte("kind");

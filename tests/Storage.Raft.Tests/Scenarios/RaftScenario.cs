@@ -22,14 +22,14 @@ internal sealed class ScenarioNode
 /// </summary>
 internal sealed class RaftScenario
 {
-    private readonly Func<RaftConfig, RaftConfig> configure;
-    private readonly RaftFaults faults;
-    private readonly HashSet<(long, long)> cut = new();
+    private readonly Func<RaftConfig, RaftConfig> _configure;
+    private readonly RaftFaults _faults;
+    private readonly HashSet<(long, long)> _cut = new();
 
     private RaftScenario(Func<RaftConfig, RaftConfig> configure, RaftFaults faults)
     {
-        this.configure = configure;
-        this.faults = faults;
+        _configure = configure;
+        _faults = faults;
     }
 
     public SortedDictionary<long, ScenarioNode> Nodes { get; } = new();
@@ -56,7 +56,7 @@ internal sealed class RaftScenario
 
     public ScenarioNode AddNode(long id, MemoryRaftLog? storage = null)
     {
-        var config = configure(new RaftConfig { Id = id, ElectionTick = 10, HeartbeatTick = 1 });
+        var config = _configure(new RaftConfig { Id = id, ElectionTick = 10, HeartbeatTick = 1 });
         storage ??= new MemoryRaftLog(Snapshot.Initial(ConfState.Empty));
         var node = new ScenarioNode
         {
@@ -79,15 +79,15 @@ internal sealed class RaftScenario
     }
 
     private RaftNode NewNode(RaftConfig config, MemoryRaftLog storage, Random random) =>
-        faults == RaftFaults.None ? new RaftNode(config, storage, random) : new TestRaftNode(config, storage, random, faults);
+        _faults == RaftFaults.None ? new RaftNode(config, storage, random) : new TestRaftNode(config, storage, random, _faults);
 
     public void Cut(long a, long b)
     {
-        cut.Add((a, b));
-        cut.Add((b, a));
+        _cut.Add((a, b));
+        _cut.Add((b, a));
     }
 
-    public void CutOneWay(long from, long to) => cut.Add((from, to));
+    public void CutOneWay(long from, long to) => _cut.Add((from, to));
 
     public void Isolate(long id)
     {
@@ -97,7 +97,7 @@ internal sealed class RaftScenario
         }
     }
 
-    public void Heal() => cut.Clear();
+    public void Heal() => _cut.Clear();
 
     /// <summary>Runs the application loop of a node until it has nothing ready: persist, send, apply, advance.</summary>
     public void Process(long id)
@@ -155,7 +155,7 @@ internal sealed class RaftScenario
             InFlight.Clear();
             foreach (var m in batch)
             {
-                if (cut.Contains((m.From, m.To)) || (filter is not null && !filter(m)) || !Nodes.ContainsKey(m.To))
+                if (_cut.Contains((m.From, m.To)) || (filter is not null && !filter(m)) || !Nodes.ContainsKey(m.To))
                 {
                     continue;
                 }

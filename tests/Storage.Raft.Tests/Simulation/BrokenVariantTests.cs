@@ -12,9 +12,9 @@ public sealed class BrokenVariantTests
 {
     private static readonly int SeedBudget = int.TryParse(Environment.GetEnvironmentVariable("STORAGE_RAFT_FAULT_SEEDS"), out var n) ? n : 3000;
     private static readonly double Intensity = double.TryParse(Environment.GetEnvironmentVariable("STORAGE_RAFT_FAULT_INTENSITY"), out var x) ? x : 4;
-    private readonly ITestOutputHelper output;
+    private readonly ITestOutputHelper _output;
 
-    public BrokenVariantTests(ITestOutputHelper output) => this.output = output;
+    public BrokenVariantTests(ITestOutputHelper output) => _output = output;
 
     [Theory]
     [InlineData(RaftFaults.DoubleVote, "election safety")]
@@ -42,7 +42,7 @@ public sealed class BrokenVariantTests
                 .FirstOrDefault();
             if (caught.Item2 is { } result)
             {
-                output.WriteLine($"{fault} caught with seed {result.Seed} ({caught.Item1} voters) after {result.Steps} steps: {result.Failure}");
+                _output.WriteLine($"{fault} caught with seed {result.Seed} ({caught.Item1} voters) after {result.Steps} steps: {result.Failure}");
                 if (expectedCheck is not null)
                 {
                     Assert.Contains(expectedCheck, result.Failure);

@@ -11,9 +11,9 @@ namespace Storage.Raft.Tests.Simulation;
 /// </summary>
 public sealed class SimulationTests
 {
-    private readonly ITestOutputHelper output;
+    private readonly ITestOutputHelper _output;
 
-    public SimulationTests(ITestOutputHelper output) => this.output = output;
+    public SimulationTests(ITestOutputHelper output) => _output = output;
 
     [Fact]
     public void RandomSchedulesKeepEveryInvariantAndStayLive()
@@ -29,14 +29,14 @@ public sealed class SimulationTests
 
         var failures = results.Where(r => !r.Result.Passed).OrderBy(r => r.Result.Seed).ToList();
         var totalSteps = results.Sum(r => r.Result.Steps);
-        output.WriteLine(
+        _output.WriteLine(
             $"simulated {totalSteps:N0} steps in {results.Count} runs (seeds {runs.Min(r => r.seed)}..{runs.Max(r => r.seed)}, 3 and 5 voters): " +
             $"{results.Sum(r => r.Result.Acknowledged):N0} acknowledged writes, {results.Sum(r => r.Result.Reads):N0} linearizable reads, " +
             $"{results.Sum(r => r.Result.Crashes):N0} crashes, {results.Sum(r => r.Result.Partitions):N0} partitions, " +
             $"{results.Sum(r => r.Result.ConfChanges):N0} membership changes, {results.Sum(r => r.Result.Snapshots):N0} compactions");
         foreach (var f in failures.Take(5))
         {
-            output.WriteLine($"FAILED ({f.Voters} voters) replay with STORAGE_RAFT_SEED={f.Result.Seed}: {f.Result.Failure}");
+            _output.WriteLine($"FAILED ({f.Voters} voters) replay with STORAGE_RAFT_SEED={f.Result.Seed}: {f.Result.Failure}");
         }
 
         Assert.Empty(failures);
@@ -54,10 +54,10 @@ public sealed class SimulationTests
             .Select(seed => Simulator.Run(seed, new SimulationOptions { Voters = 3, ChaosSteps = SimulationBudget.StepsPerPhase, LeaseReads = true }))
             .ToList();
         var failures = results.Where(r => !r.Passed).ToList();
-        output.WriteLine($"lease mode: {results.Count} runs, {results.Sum(r => r.Steps):N0} steps, {results.Sum(r => r.Reads):N0} reads");
+        _output.WriteLine($"lease mode: {results.Count} runs, {results.Sum(r => r.Steps):N0} steps, {results.Sum(r => r.Reads):N0} reads");
         foreach (var f in failures.Take(5))
         {
-            output.WriteLine($"FAILED replay with STORAGE_RAFT_SEED={f.Seed}: {f.Failure}");
+            _output.WriteLine($"FAILED replay with STORAGE_RAFT_SEED={f.Seed}: {f.Failure}");
         }
 
         Assert.Empty(failures);

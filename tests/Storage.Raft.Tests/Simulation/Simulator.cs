@@ -42,62 +42,62 @@ public sealed record SimulationResult(int Seed, long Steps, string? Failure, int
 public sealed class Simulator
 {
     private const int ElectionTick = 10;
-    private readonly SimulationOptions options;
-    private readonly int seed;
-    private readonly Random rng;
-    private readonly SortedDictionary<long, SimNode> nodes = new();
-    private readonly List<Message> network = new();
-    private readonly HashSet<(long From, long To)> blocked = new();
+    private readonly SimulationOptions _options;
+    private readonly int _seed;
+    private readonly Random _rng;
+    private readonly SortedDictionary<long, SimNode> _nodes = new();
+    private readonly List<Message> _network = new();
+    private readonly HashSet<(long From, long To)> _blocked = new();
 
     // Global knowledge for invariant checks.
-    private readonly Dictionary<long, long> leaderOfTerm = new();
-    private readonly Dictionary<(long Index, long Term), (ulong Data, long PrevTerm)> entriesSeen = new();
-    private readonly Dictionary<long, long> committedTerm = new();
-    private readonly Dictionary<long, ulong> appliedHash = new();
-    private readonly Dictionary<long, (long Node, long Index, long Term)> pendingProposals = new();
-    private readonly HashSet<long> acknowledged = new();
-    private long maxAcknowledgedIndex;
-    private long maxCommitted;
+    private readonly Dictionary<long, long> _leaderOfTerm = new();
+    private readonly Dictionary<(long Index, long Term), (ulong Data, long PrevTerm)> _entriesSeen = new();
+    private readonly Dictionary<long, long> _committedTerm = new();
+    private readonly Dictionary<long, ulong> _appliedHash = new();
+    private readonly Dictionary<long, (long Node, long Index, long Term)> _pendingProposals = new();
+    private readonly HashSet<long> _acknowledged = new();
+    private long _maxAcknowledgedIndex;
+    private long _maxCommitted;
 
-    private readonly long maxSizePerMsg;
-    private SimNode? recentCommitter;
-    private long recentCommitStep;
-    private readonly bool preVote;
-    private readonly bool checkQuorum;
-    private long nextNodeId;
-    private long nextPayload = 1;
-    private long nextReadContext = 1;
-    private long steps;
-    private int crashes;
-    private int partitions;
-    private int confChanges;
-    private int snapshots;
-    private int reads;
-    private bool chaos = true;
-    private string? failure;
-    private readonly Queue<string>? trace;
+    private readonly long _maxSizePerMsg;
+    private SimNode? _recentCommitter;
+    private long _recentCommitStep;
+    private readonly bool _preVote;
+    private readonly bool _checkQuorum;
+    private long _nextNodeId;
+    private long _nextPayload = 1;
+    private long _nextReadContext = 1;
+    private long _steps;
+    private int _crashes;
+    private int _partitions;
+    private int _confChanges;
+    private int _snapshots;
+    private int _reads;
+    private bool _chaos = true;
+    private string? _failure;
+    private readonly Queue<string>? _trace;
 
     public Simulator(int seed, SimulationOptions options)
     {
-        this.seed = seed;
-        this.options = options;
-        rng = new Random(seed);
-        trace = SimulationBudget.IsReplay ? new Queue<string>() : null;
+        _seed = seed;
+        _options = options;
+        _rng = new Random(seed);
+        _trace = SimulationBudget.IsReplay ? new Queue<string>() : null;
 
         // Some seeds send one entry per append (so followers acknowledge logs piecemeal), others batch.
-        maxSizePerMsg = new long[] { 1, 100, 256, 4096 }[rng.Next(4)];
+        _maxSizePerMsg = new long[] { 1, 100, 256, 4096 }[_rng.Next(4)];
 
         // The core must be safe with and without PreVote and CheckQuorum (leases need CheckQuorum).
-        preVote = options.PreVote ?? rng.Next(4) != 0;
-        checkQuorum = options.LeaseReads || (options.CheckQuorum ?? rng.Next(4) != 0);
+        _preVote = options.PreVote ?? _rng.Next(4) != 0;
+        _checkQuorum = options.LeaseReads || (options.CheckQuorum ?? _rng.Next(4) != 0);
         var voters = Enumerable.Range(1, options.Voters).Select(i => (long)i).ToList();
         foreach (var id in voters)
         {
-            nodes[id] = new SimNode(id, MemoryRaftLog.Bootstrap(voters));
-            Start(nodes[id]);
+            _nodes[id] = new SimNode(id, MemoryRaftLog.Bootstrap(voters));
+            Start(_nodes[id]);
         }
 
-        nextNodeId = options.Voters + 1;
+        _nextNodeId = options.Voters + 1;
     }
 
     public static SimulationResult Run(int seed, SimulationOptions options) => new Simulator(seed, options).Run();
@@ -106,15 +106,15 @@ public sealed class Simulator
     {
         try
         {
-            for (var phase = 0; phase < options.Phases && failure is null; phase++)
+            for (var phase = 0; phase < _options.Phases && _failure is null; phase++)
             {
-                chaos = true;
-                for (var i = 0; i < options.ChaosSteps && failure is null; i++)
+                _chaos = true;
+                for (var i = 0; i < _options.ChaosSteps && _failure is null; i++)
                 {
                     ChaosStep();
                 }
 
-                if (failure is null)
+                if (_failure is null)
                 {
                     HealAndCheckLiveness();
                 }
@@ -122,22 +122,22 @@ public sealed class Simulator
         }
         catch (RaftSafetyException e)
         {
-            failure ??= $"node safety check: {e.Message}";
+            _failure ??= $"node safety check: {e.Message}";
         }
         catch (Exception e) when (e is InvalidOperationException or ArgumentException or KeyNotFoundException or FormatException)
         {
-            failure ??= $"unexpected {e.GetType().Name}: {e.Message}\n{e.StackTrace}";
+            _failure ??= $"unexpected {e.GetType().Name}: {e.Message}\n{e.StackTrace}";
         }
 
-        return new SimulationResult(seed, steps, failure, acknowledged.Count, reads, crashes, partitions, confChanges, snapshots);
+        return new SimulationResult(_seed, _steps, _failure, _acknowledged.Count, _reads, _crashes, _partitions, _confChanges, _snapshots);
     }
 
     // ---------------------------------------------------------------- schedule
 
     private void ChaosStep()
     {
-        steps++;
-        var roll = rng.NextDouble() * (100 + 3 * options.FaultIntensity);
+        _steps++;
+        var roll = _rng.NextDouble() * (100 + 3 * _options.FaultIntensity);
         if ((roll -= 40) < 0)
         {
             DeliverOne();
@@ -148,10 +148,10 @@ public sealed class Simulator
         }
         else if ((roll -= 16) < 0)
         {
-            if (options.LeaseReads)
+            if (_options.LeaseReads)
             {
                 // Lease reads are only correct with bounded drift: tick every node together.
-                foreach (var n in nodes.Values.Where(n => n.Node is not null).ToList())
+                foreach (var n in _nodes.Values.Where(n => n.Node is not null).ToList())
                 {
                     Input(n, r => r.Tick());
                 }
@@ -198,39 +198,39 @@ public sealed class Simulator
                 Input(leader, r => r.TransferLeadership(target.Id));
             }
         }
-        else if ((roll -= 0.6 * options.FaultIntensity) < 0)
+        else if ((roll -= 0.6 * _options.FaultIntensity) < 0)
         {
             Partition();
         }
-        else if ((roll -= 0.6 * options.FaultIntensity) < 0)
+        else if ((roll -= 0.6 * _options.FaultIntensity) < 0)
         {
-            blocked.Clear();
+            _blocked.Clear();
         }
-        else if ((roll -= 0.4 * options.FaultIntensity) < 0)
+        else if ((roll -= 0.4 * _options.FaultIntensity) < 0)
         {
             // Leaders are the most interesting victims: half the crashes hit the current one.
-            var n = rng.Next(2) == 0 ? CurrentLeader() : RandomNode(x => x.Node is not null);
+            var n = _rng.Next(2) == 0 ? CurrentLeader() : RandomNode(x => x.Node is not null);
             if (n is not null)
             {
-                Crash(n, loseUnpersisted: rng.Next(2) == 0);
+                Crash(n, loseUnpersisted: _rng.Next(2) == 0);
             }
         }
-        else if ((roll -= 0.4 * options.FaultIntensity) < 0)
+        else if ((roll -= 0.4 * _options.FaultIntensity) < 0)
         {
             // The worst moment: a leader that has just advanced its commit index, before the news spreads (this is
             // what exposes committing an old term's entry by counting replicas, the Raft paper's figure 8).
-            if (recentCommitter is { Node: not null } n && steps - recentCommitStep <= 3)
+            if (_recentCommitter is { Node: not null } n && _steps - _recentCommitStep <= 3)
             {
-                Crash(n, loseUnpersisted: rng.Next(2) == 0);
+                Crash(n, loseUnpersisted: _rng.Next(2) == 0);
             }
         }
     }
 
     private void HealAndCheckLiveness()
     {
-        chaos = false;
-        blocked.Clear();
-        foreach (var n in nodes.Values.Where(n => n.Node is null ).ToList())
+        _chaos = false;
+        _blocked.Clear();
+        foreach (var n in _nodes.Values.Where(n => n.Node is null ).ToList())
         {
             Start(n);
         }
@@ -238,7 +238,7 @@ public sealed class Simulator
         // A leader that all voters follow within a bounded number of rounds.
         SimNode? leader = null;
         var maxRounds = 40 * ElectionTick;
-        for (var round = 0; round < maxRounds && failure is null; round++)
+        for (var round = 0; round < maxRounds && _failure is null; round++)
         {
             SyncRound();
             leader = StableLeader();
@@ -248,7 +248,7 @@ public sealed class Simulator
             }
         }
 
-        if (failure is not null)
+        if (_failure is not null)
         {
             return;
         }
@@ -261,12 +261,12 @@ public sealed class Simulator
 
         // Every acknowledged write, and a barrier after them, must reach every member.
         long barrierIndex = 0;
-        for (var round = 0; round < maxRounds && failure is null; round++)
+        for (var round = 0; round < maxRounds && _failure is null; round++)
         {
             leader = StableLeader() ?? leader;
             if (barrierIndex == 0 && leader.Node is { Role: RaftRole.Leader } ln)
             {
-                var r = ln.Propose(Payload(nextPayload++));
+                var r = ln.Propose(Payload(_nextPayload++));
                 if (r.IsAccepted)
                 {
                     barrierIndex = r.Index;
@@ -277,14 +277,14 @@ public sealed class Simulator
 
             SyncRound();
             var members = leader.Node?.Conf.Members.ToList() ?? new List<long>();
-            if (barrierIndex > 0 && members.All(id => nodes[id].Machine.Applied >= barrierIndex))
+            if (barrierIndex > 0 && members.All(id => _nodes[id].Machine.Applied >= barrierIndex))
             {
                 foreach (var id in members)
                 {
-                    var applied = nodes[id].Machine;
-                    if (applied.Applied < maxAcknowledgedIndex)
+                    var applied = _nodes[id].Machine;
+                    if (applied.Applied < _maxAcknowledgedIndex)
                     {
-                        Fail($"liveness: node {id} applied {applied.Applied} < acknowledged {maxAcknowledgedIndex}");
+                        Fail($"liveness: node {id} applied {applied.Applied} < acknowledged {_maxAcknowledgedIndex}");
                     }
                 }
 
@@ -298,13 +298,13 @@ public sealed class Simulator
         }
 
         Fail($"liveness: barrier {barrierIndex} not applied by every member within {maxRounds} rounds " +
-             $"({string.Join(", ", nodes.Values.Select(n => $"{n.Id}:applied={n.Machine.Applied},up={n.Node is not null}"))})");
+             $"({string.Join(", ", _nodes.Values.Select(n => $"{n.Id}:applied={n.Machine.Applied},up={n.Node is not null}"))})");
     }
 
     /// <summary>A synchronous round on a healed network: persist, deliver everything, tick everyone.</summary>
     private void SyncRound()
     {
-        foreach (var n in nodes.Values.ToList())
+        foreach (var n in _nodes.Values.ToList())
         {
             while (n.Outstanding is not null)
             {
@@ -312,20 +312,20 @@ public sealed class Simulator
             }
         }
 
-        var batch = network.ToList();
-        network.Clear();
+        var batch = _network.ToList();
+        _network.Clear();
         Shuffle(batch);
         foreach (var m in batch)
         {
             Deliver(m);
         }
 
-        foreach (var n in nodes.Values.Where(n => n.Node is not null).ToList())
+        foreach (var n in _nodes.Values.Where(n => n.Node is not null).ToList())
         {
             Input(n, r => r.Tick());
         }
 
-        steps++;
+        _steps++;
     }
 
     private SimNode? StableLeader()
@@ -338,7 +338,7 @@ public sealed class Simulator
 
         foreach (var id in ln.Conf.Voters)
         {
-            var n = nodes[id].Node;
+            var n = _nodes[id].Node;
             if (n is null || n.Leader != ln.Id || n.Term != ln.Term)
             {
                 return null;
@@ -352,17 +352,17 @@ public sealed class Simulator
 
     private void ProposeSomewhere()
     {
-        var n = rng.NextDouble() < 0.8 ? CurrentLeader() : RandomNode(x => x.Node is not null);
+        var n = _rng.NextDouble() < 0.8 ? CurrentLeader() : RandomNode(x => x.Node is not null);
         if (n?.Node is null)
         {
             return;
         }
 
-        var payload = nextPayload++;
+        var payload = _nextPayload++;
         var result = n.Node.Propose(Payload(payload));
         if (result.IsAccepted)
         {
-            pendingProposals[payload] = (n.Id, result.Index, result.Term);
+            _pendingProposals[payload] = (n.Id, result.Index, result.Term);
         }
 
         Pump(n);
@@ -370,17 +370,17 @@ public sealed class Simulator
 
     private void ReadSomewhere()
     {
-        var n = rng.NextDouble() < 0.7 ? CurrentLeader() : RandomNode(x => x.Node is not null);
+        var n = _rng.NextDouble() < 0.7 ? CurrentLeader() : RandomNode(x => x.Node is not null);
         if (n?.Node is null)
         {
             return;
         }
 
-        var ctx = nextReadContext++;
+        var ctx = _nextReadContext++;
         if (n.Node.ReadIndex(ctx))
         {
             // Linearizability of reads: the read point must cover every write acknowledged before it began.
-            n.PendingReads[ctx] = maxAcknowledgedIndex;
+            n.PendingReads[ctx] = _maxAcknowledgedIndex;
         }
 
         Pump(n);
@@ -401,7 +401,7 @@ public sealed class Simulator
         }
 
         n.Storage.Compact(index, n.Node.ConfStateAt(index), n.Machine.SnapshotData());
-        snapshots++;
+        _snapshots++;
     }
 
     private void ChangeMembership()
@@ -413,12 +413,12 @@ public sealed class Simulator
         }
 
         var conf = ln.Conf;
-        var minVoters = Math.Max(1, options.Voters - 1);
-        var maxVoters = options.Voters + 1;
+        var minVoters = Math.Max(1, _options.Voters - 1);
+        var maxVoters = _options.Voters + 1;
         var choices = new List<ConfChange>();
-        if (nodes.Count < options.Voters + 4)
+        if (_nodes.Count < _options.Voters + 4)
         {
-            choices.Add(new ConfChange(ConfChangeType.AddLearner, nextNodeId));
+            choices.Add(new ConfChange(ConfChangeType.AddLearner, _nextNodeId));
         }
 
         foreach (var learner in conf.Learners)
@@ -439,23 +439,23 @@ public sealed class Simulator
             }
         }
 
-        if (choices.Count == 0 || !options.MembershipChanges)
+        if (choices.Count == 0 || !_options.MembershipChanges)
         {
             return;
         }
 
-        var change = choices[rng.Next(choices.Count)];
+        var change = choices[_rng.Next(choices.Count)];
         var result = ln.ProposeConfChange(change);
         Trace($"conf change {change} at {ln.Id}: {result.Outcome}");
         if (result.IsAccepted)
         {
-            confChanges++;
+            _confChanges++;
             if (change.Type == ConfChangeType.AddLearner)
             {
                 // A brand-new replica: empty log, knows nothing of the group until the leader tells it.
                 var fresh = new SimNode(change.NodeId, new MemoryRaftLog(Snapshot.Initial(ConfState.Empty)));
-                nodes[fresh.Id] = fresh;
-                nextNodeId++;
+                _nodes[fresh.Id] = fresh;
+                _nextNodeId++;
                 Start(fresh);
             }
         }
@@ -465,25 +465,25 @@ public sealed class Simulator
 
     private void Partition()
     {
-        partitions++;
+        _partitions++;
         Trace("partition");
-        var ids = nodes.Keys.ToList();
-        if (rng.Next(3) == 0)
+        var ids = _nodes.Keys.ToList();
+        if (_rng.Next(3) == 0)
         {
             // One-way: a single link stops delivering in one direction.
-            var a = ids[rng.Next(ids.Count)];
-            var b = ids[rng.Next(ids.Count)];
+            var a = ids[_rng.Next(ids.Count)];
+            var b = ids[_rng.Next(ids.Count)];
             if (a != b)
             {
-                blocked.Add((a, b));
+                _blocked.Add((a, b));
             }
 
             return;
         }
 
-        blocked.Clear();
-        var side = ids.Where(_ => rng.Next(2) == 0).ToHashSet();
-        if (rng.Next(2) == 0 && CurrentLeader() is { } leader)
+        _blocked.Clear();
+        var side = ids.Where(_ => _rng.Next(2) == 0).ToHashSet();
+        if (_rng.Next(2) == 0 && CurrentLeader() is { } leader)
         {
             // Isolate the leader, alone or with a minority.
             side = new HashSet<long> { leader.Id };
@@ -495,7 +495,7 @@ public sealed class Simulator
             {
                 if (side.Contains(a) != side.Contains(b))
                 {
-                    blocked.Add((a, b));
+                    _blocked.Add((a, b));
                 }
             }
         }
@@ -503,7 +503,7 @@ public sealed class Simulator
 
     private void Crash(SimNode n, bool loseUnpersisted)
     {
-        crashes++;
+        _crashes++;
         Trace($"crash {n.Id} lose={loseUnpersisted}");
         if (!loseUnpersisted)
         {
@@ -530,15 +530,15 @@ public sealed class Simulator
             Id = n.Id,
             ElectionTick = ElectionTick,
             HeartbeatTick = 1,
-            MaxSizePerMsg = maxSizePerMsg,
-            PreVote = preVote,
-            CheckQuorum = checkQuorum,
+            MaxSizePerMsg = _maxSizePerMsg,
+            PreVote = _preVote,
+            CheckQuorum = _checkQuorum,
             MaxInflightMsgs = 8,
-            ReadOnlyOption = options.LeaseReads ? ReadOnlyOption.LeaseBased : ReadOnlyOption.Safe,
+            ReadOnlyOption = _options.LeaseReads ? ReadOnlyOption.LeaseBased : ReadOnlyOption.Safe,
             MaxClockDriftTicks = 1,
             Applied = machine.Applied,
         };
-        n.Node = new TestRaftNode(config, n.Storage, new Random(rng.Next()), options.Faults);
+        n.Node = new TestRaftNode(config, n.Storage, new Random(_rng.Next()), _options.Faults);
         n.SeenCommit = n.Node.CommitIndex;
         n.LeaderSince = null;
         Check(n);
@@ -573,7 +573,7 @@ public sealed class Simulator
                 Send(m);
             }
 
-            if (ready.MustPersist && chaos)
+            if (ready.MustPersist && _chaos)
             {
                 break; // persisted later, by a separate step: a crash in between loses it
             }
@@ -639,7 +639,7 @@ public sealed class Simulator
             return;
         }
 
-        if (committedTerm.TryGetValue(e.Index, out var t) && t != e.Term)
+        if (_committedTerm.TryGetValue(e.Index, out var t) && t != e.Term)
         {
             Fail($"state machine safety: node {n.Id} applied ({e.Index},t{e.Term}) but ({e.Index},t{t}) was committed");
             return;
@@ -650,7 +650,7 @@ public sealed class Simulator
         if (e.Type == EntryType.Normal && e.Data.Length == 8)
         {
             var payload = BinaryPrimitives.ReadInt64LittleEndian(e.Data);
-            if (pendingProposals.TryGetValue(payload, out var p) && p.Node == n.Id)
+            if (_pendingProposals.TryGetValue(payload, out var p) && p.Node == n.Id)
             {
                 if (p.Index != e.Index || p.Term != e.Term)
                 {
@@ -658,9 +658,9 @@ public sealed class Simulator
                     return;
                 }
 
-                pendingProposals.Remove(payload);
-                acknowledged.Add(payload);
-                maxAcknowledgedIndex = Math.Max(maxAcknowledgedIndex, e.Index);
+                _pendingProposals.Remove(payload);
+                _acknowledged.Add(payload);
+                _maxAcknowledgedIndex = Math.Max(_maxAcknowledgedIndex, e.Index);
             }
         }
     }
@@ -668,7 +668,7 @@ public sealed class Simulator
     private void CheckAppliedHash(SimNode n, long index)
     {
         var hash = n.Machine.Hash;
-        if (appliedHash.TryGetValue(index, out var expected))
+        if (_appliedHash.TryGetValue(index, out var expected))
         {
             if (expected != hash)
             {
@@ -677,7 +677,7 @@ public sealed class Simulator
         }
         else
         {
-            appliedHash[index] = hash;
+            _appliedHash[index] = hash;
         }
     }
 
@@ -694,7 +694,7 @@ public sealed class Simulator
             n.ReadyReads.RemoveAt(i);
             if (n.PendingReads.Remove(rs.Context, out var mustCover))
             {
-                reads++;
+                _reads++;
                 if (rs.Index < mustCover)
                 {
                     Fail($"linearizable read on node {n.Id} at index {rs.Index} misses acknowledged write at {mustCover}");
@@ -705,36 +705,36 @@ public sealed class Simulator
 
     private void Send(Message m)
     {
-        if (chaos && rng.NextDouble() < options.DropRate)
+        if (_chaos && _rng.NextDouble() < _options.DropRate)
         {
             return;
         }
 
-        network.Add(m);
-        if (chaos && rng.NextDouble() < options.DuplicateRate)
+        _network.Add(m);
+        if (_chaos && _rng.NextDouble() < _options.DuplicateRate)
         {
-            network.Add(m);
+            _network.Add(m);
         }
     }
 
     private void DeliverOne()
     {
-        if (network.Count == 0)
+        if (_network.Count == 0)
         {
             return;
         }
 
         // Picking any in-flight message is what reorders and delays them.
-        var i = rng.Next(network.Count);
-        var m = network[i];
-        network[i] = network[^1];
-        network.RemoveAt(network.Count - 1);
+        var i = _rng.Next(_network.Count);
+        var m = _network[i];
+        _network[i] = _network[^1];
+        _network.RemoveAt(_network.Count - 1);
         Deliver(m);
     }
 
     private void Deliver(Message m)
     {
-        if (blocked.Contains((m.From, m.To)) || !nodes.TryGetValue(m.To, out var n) || n.Node is null)
+        if (_blocked.Contains((m.From, m.To)) || !_nodes.TryGetValue(m.To, out var n) || n.Node is null)
         {
             return;
         }
@@ -755,7 +755,7 @@ public sealed class Simulator
         foreach (var e in entries)
         {
             var data = Hash(e.Data) ^ (ulong)e.Type;
-            if (entriesSeen.TryGetValue((e.Index, e.Term), out var seen))
+            if (_entriesSeen.TryGetValue((e.Index, e.Term), out var seen))
             {
                 if (seen.Data != data || seen.PrevTerm != prevTerm)
                 {
@@ -764,7 +764,7 @@ public sealed class Simulator
             }
             else
             {
-                entriesSeen[(e.Index, e.Term)] = (data, prevTerm);
+                _entriesSeen[(e.Index, e.Term)] = (data, prevTerm);
             }
 
             prevTerm = e.Term;
@@ -773,7 +773,7 @@ public sealed class Simulator
 
     private void Check(SimNode n)
     {
-        if (n.Node is not { } node || failure is not null)
+        if (n.Node is not { } node || _failure is not null)
         {
             return;
         }
@@ -781,20 +781,20 @@ public sealed class Simulator
         // Election Safety: at most one leader per term.
         if (node.Role == RaftRole.Leader)
         {
-            if (leaderOfTerm.TryGetValue(node.Term, out var other) && other != node.Id)
+            if (_leaderOfTerm.TryGetValue(node.Term, out var other) && other != node.Id)
             {
                 Fail($"election safety: nodes {other} and {node.Id} both leaders in term {node.Term}");
                 return;
             }
 
-            leaderOfTerm[node.Term] = node.Id;
+            _leaderOfTerm[node.Term] = node.Id;
             if (n.LeaderSince is not { } since || since.Term != node.Term)
             {
                 Trace($"leader {node.Id} t{node.Term} last={node.LastIndex} commit={node.CommitIndex} {node.Conf}");
                 // Leader Completeness: a new leader holds every committed entry.
-                for (var i = Math.Max(1, node.FirstIndex); i <= maxCommitted; i++)
+                for (var i = Math.Max(1, node.FirstIndex); i <= _maxCommitted; i++)
                 {
-                    if (committedTerm.TryGetValue(i, out var ct) && node.LogTermAt(i) != ct)
+                    if (_committedTerm.TryGetValue(i, out var ct) && node.LogTermAt(i) != ct)
                     {
                         Fail($"leader completeness: leader {node.Id} (t{node.Term}) lacks committed entry ({i},t{ct})");
                         return;
@@ -823,7 +823,7 @@ public sealed class Simulator
         for (var i = Math.Max(n.SeenCommit + 1, node.FirstIndex); i <= node.CommitIndex; i++)
         {
             var t = node.LogTermAt(i);
-            if (committedTerm.TryGetValue(i, out var ct))
+            if (_committedTerm.TryGetValue(i, out var ct))
             {
                 if (ct != t)
                 {
@@ -833,41 +833,41 @@ public sealed class Simulator
             }
             else
             {
-                committedTerm[i] = t;
+                _committedTerm[i] = t;
             }
         }
 
         if (node.Role == RaftRole.Leader && node.CommitIndex > n.SeenCommit)
         {
-            recentCommitter = n;
-            recentCommitStep = steps;
+            _recentCommitter = n;
+            _recentCommitStep = _steps;
         }
 
         n.SeenCommit = Math.Max(n.SeenCommit, node.CommitIndex);
-        maxCommitted = Math.Max(maxCommitted, node.CommitIndex);
+        _maxCommitted = Math.Max(_maxCommitted, node.CommitIndex);
     }
 
     private void Fail(string message)
     {
-        if (failure is null && trace is not null)
+        if (_failure is null && _trace is not null)
         {
-            message += "\n--- last events (replay trace) ---\n" + string.Join("\n", trace) + "\n--- nodes ---\n" + this;
+            message += "\n--- last events (replay trace) ---\n" + string.Join("\n", _trace) + "\n--- nodes ---\n" + this;
         }
 
-        failure ??= $"seed {seed} step {steps}: {message}";
+        _failure ??= $"seed {_seed} step {_steps}: {message}";
     }
 
     private void Trace(string line)
     {
-        if (trace is null)
+        if (_trace is null)
         {
             return;
         }
 
-        trace.Enqueue($"[{steps}] {line}");
-        if (trace.Count > 5000)
+        _trace.Enqueue($"[{_steps}] {line}");
+        if (_trace.Count > 5000)
         {
-            trace.Dequeue();
+            _trace.Dequeue();
         }
     }
 
@@ -876,7 +876,7 @@ public sealed class Simulator
     private SimNode? CurrentLeader()
     {
         SimNode? best = null;
-        foreach (var n in nodes.Values)
+        foreach (var n in _nodes.Values)
         {
             if (n.Node is { Role: RaftRole.Leader } node && (best is null || node.Term > best.Node!.Term))
             {
@@ -889,15 +889,15 @@ public sealed class Simulator
 
     private SimNode? RandomNode(Func<SimNode, bool> predicate)
     {
-        var candidates = nodes.Values.Where(predicate).ToList();
-        return candidates.Count == 0 ? null : candidates[rng.Next(candidates.Count)];
+        var candidates = _nodes.Values.Where(predicate).ToList();
+        return candidates.Count == 0 ? null : candidates[_rng.Next(candidates.Count)];
     }
 
     private void Shuffle<T>(List<T> list)
     {
         for (var i = list.Count - 1; i > 0; i--)
         {
-            var j = rng.Next(i + 1);
+            var j = _rng.Next(i + 1);
             (list[i], list[j]) = (list[j], list[i]);
         }
     }
@@ -923,7 +923,7 @@ public sealed class Simulator
     public override string ToString()
     {
         var sb = new StringBuilder();
-        foreach (var n in nodes.Values)
+        foreach (var n in _nodes.Values)
         {
             sb.AppendLine(n.Node is { } r ? $"{n.Id}: {r.Role} t{r.Term} lead={r.Leader} commit={r.CommitIndex} last={r.LastIndex} {r.Conf}" : $"{n.Id}: down");
         }
