@@ -171,11 +171,12 @@ public sealed class StorageCluster : IAsyncDisposable
         }
     }
 
-    /// <summary>The handle of the silo whose endpoint is <paramref name="siloKey"/>.</summary>
-    public static string KeyOf(InProcessSiloHandle silo) => silo.SiloAddress.Endpoint.ToString();
+    /// <summary>The silo's identity in the shard map (<see cref="Storage.Directory.SiloKeys"/>).</summary>
+    public static string KeyOf(InProcessSiloHandle silo) => Storage.Directory.SiloKeys.Of(silo.SiloAddress);
 
+    /// <summary>The handle of the silo whose shard-map identity is <paramref name="siloKey"/>.</summary>
     public InProcessSiloHandle SiloFor(string siloKey) =>
-        Cluster.Silos.Single(s => s.SiloAddress.Endpoint.ToString() == siloKey);
+        Cluster.Silos.Single(s => KeyOf(s) == siloKey);
 
     public async ValueTask DisposeAsync()
     {
