@@ -27,6 +27,13 @@ public sealed record RaftConfig
     /// <summary>Drift bound subtracted from the lease (see <see cref="ReadOnlyOption.LeaseBased"/>).</summary>
     public int MaxClockDriftTicks { get; init; } = 2;
 
+    /// <summary>
+    /// Leader ticks with nothing to do (<see cref="RaftNode.IsQuiesced"/> explains "nothing") after which the leader
+    /// quiesces its group: it stops heartbeating and its followers stop counting election ticks, so the host may stop
+    /// ticking them. 0 (the default) turns quiescence off: the node then behaves exactly as without the feature.
+    /// </summary>
+    public int QuiesceAfterTicks { get; init; }
+
     /// <summary>The index the application's state machine has applied (its checkpoint); entries above it are re-delivered.</summary>
     public long Applied { get; init; }
 
@@ -55,6 +62,11 @@ public sealed record RaftConfig
         if (MaxClockDriftTicks < 0 || MaxClockDriftTicks >= ElectionTick)
         {
             throw new ArgumentException($"MaxClockDriftTicks must be in [0, ElectionTick)");
+        }
+
+        if (QuiesceAfterTicks < 0)
+        {
+            throw new ArgumentException($"QuiesceAfterTicks ({QuiesceAfterTicks}) must be 0 (off) or positive");
         }
     }
 }

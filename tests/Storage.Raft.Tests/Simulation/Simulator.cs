@@ -23,11 +23,20 @@ public sealed record SimulationOptions
 
     /// <summary>Null: chosen per seed (always on with lease reads).</summary>
     public bool? CheckQuorum { get; init; }
+
+    /// <summary>
+    /// <see cref="RaftConfig.QuiesceAfterTicks"/> of every node; 0 (the default) leaves quiescence off and the schedule
+    /// exactly as without it. On, the schedule adds idle stretches (only deliveries, persistence, ticks and faults) long
+    /// enough for the group to quiesce, the host ticks only nodes that are not quiesced, and it wakes the quiesced
+    /// followers of a node that crashes (<see cref="RaftNode.Wake"/>).
+    /// </summary>
+    public int QuiesceAfterTicks { get; init; }
+
     internal RaftFaults Faults { get; init; }
 }
 
 /// <summary>The outcome of one seeded run.</summary>
-public sealed record SimulationResult(int Seed, long Steps, string? Failure, int Acknowledged, int Reads, int Crashes, int Partitions, int ConfChanges, int Snapshots)
+public sealed record SimulationResult(int Seed, long Steps, string? Failure, int Acknowledged, int Reads, int Crashes, int Partitions, int ConfChanges, int Snapshots, int Quiesces = 0, int LeaderQuiesces = 0, int Wakes = 0)
 {
     public bool Passed => Failure is null;
 }
@@ -73,6 +82,10 @@ public sealed class Simulator
     private int _confChanges;
     private int _snapshots;
     private int _reads;
+    private int _quiesces;
+    private int _leaderQuiesces;
+    private int _wakes;
+    private int _idleStepsLeft;
     private bool _chaos = true;
     private string? _failure;
     private readonly Queue<string>? _trace;
@@ -129,13 +142,30 @@ public sealed class Simulator
             _failure ??= $"unexpected {e.GetType().Name}: {e.Message}\n{e.StackTrace}";
         }
 
-        return new SimulationResult(_seed, _steps, _failure, _acknowledged.Count, _reads, _crashes, _partitions, _confChanges, _snapshots);
+        return new SimulationResult(_seed, _steps, _failure, _acknowledged.Count, _reads, _crashes, _partitions, _confChanges, _snapshots, _quiesces, _leaderQuiesces, _wakes);
     }
 
     // ---------------------------------------------------------------- schedule
 
+    private bool Quiescence => _options.QuiesceAfterTicks > 0;
+
     private void ChaosStep()
     {
+        if (Quiescence)
+        {
+            if (_idleStepsLeft > 0)
+            {
+                IdleStep();
+                return;
+            }
+
+            if (_rng.Next(400) == 0)
+            {
+                // Long enough for the leader to see every member caught up and count its idle ticks.
+                _idleStepsLeft = 150 + _rng.Next(300);
+            }
+        }
+
         _steps++;
         var roll = _rng.NextDouble() * (100 + 3 * _options.FaultIntensity);
         if ((roll -= 40) < 0)
@@ -148,22 +178,7 @@ public sealed class Simulator
         }
         else if ((roll -= 16) < 0)
         {
-            if (_options.LeaseReads)
-            {
-                // Lease reads are only correct with bounded drift: tick every node together.
-                foreach (var n in _nodes.Values.Where(n => n.Node is not null).ToList())
-                {
-                    Input(n, r => r.Tick());
-                }
-            }
-            else
-            {
-                var n = RandomNode(x => x.Node is not null);
-                if (n is not null)
-                {
-                    Input(n, r => r.Tick());
-                }
-            }
+            TickSomething();
         }
         else if ((roll -= 10) < 0)
         {
@@ -226,6 +241,66 @@ public sealed class Simulator
         }
     }
 
+    /// <summary>
+    /// A step of an idle stretch: no proposals, reads, membership changes, transfers or compactions (so the group can
+    /// quiesce), but messages still move and faults still happen (a quiesced leader may crash or be cut off).
+    /// </summary>
+    private void IdleStep()
+    {
+        _steps++;
+        _idleStepsLeft--;
+        var roll = _rng.NextDouble() * (100 + 2 * _options.FaultIntensity);
+        if ((roll -= 45) < 0)
+        {
+            DeliverOne();
+        }
+        else if ((roll -= 20) < 0)
+        {
+            CompletePersist(RandomNode(x => x.Outstanding is not null));
+        }
+        else if ((roll -= 35) < 0)
+        {
+            TickSomething();
+        }
+        else if ((roll -= 0.8 * _options.FaultIntensity) < 0)
+        {
+            var n = _rng.Next(2) == 0 ? CurrentLeader() : RandomNode(x => x.Node is not null);
+            if (n is not null)
+            {
+                Crash(n, loseUnpersisted: _rng.Next(2) == 0);
+            }
+        }
+        else if ((roll -= 0.6 * _options.FaultIntensity) < 0)
+        {
+            Partition();
+        }
+        else
+        {
+            _blocked.Clear();
+        }
+    }
+
+    /// <summary>The host's ticker: it ticks only nodes that are not quiesced (which is what quiescence is for).</summary>
+    private void TickSomething()
+    {
+        if (_options.LeaseReads)
+        {
+            // Lease reads are only correct with bounded drift: tick every node together.
+            foreach (var n in _nodes.Values.Where(n => n.Node is { IsQuiesced: false }).ToList())
+            {
+                Input(n, r => r.Tick());
+            }
+        }
+        else
+        {
+            var n = RandomNode(x => x.Node is { IsQuiesced: false });
+            if (n is not null)
+            {
+                Input(n, r => r.Tick());
+            }
+        }
+    }
+
     private void HealAndCheckLiveness()
     {
         _chaos = false;
@@ -245,6 +320,13 @@ public sealed class Simulator
             if (leader is not null)
             {
                 break;
+            }
+
+            if (Quiescence)
+            {
+                // A quiesced group wakes only on work: model a client whose read reaches some replica (a quiesced
+                // follower may still follow a leader deposed while it was cut off, and nothing else would wake it).
+                ReadSomewhere();
             }
         }
 
@@ -320,7 +402,7 @@ public sealed class Simulator
             Deliver(m);
         }
 
-        foreach (var n in _nodes.Values.Where(n => n.Node is not null).ToList())
+        foreach (var n in _nodes.Values.Where(n => n.Node is { IsQuiesced: false }).ToList())
         {
             Input(n, r => r.Tick());
         }
@@ -518,6 +600,16 @@ public sealed class Simulator
         n.PendingReads.Clear();
         n.ReadyReads.Clear();
         n.LeaderSince = null;
+        n.WasQuiesced = false;
+        if (Quiescence)
+        {
+            // The host's rule (RaftNode.Wake): learning that a replica is gone, wake the quiesced replicas following it.
+            foreach (var other in _nodes.Values.Where(x => x.Node is { IsQuiesced: true } r && r.Leader == n.Id).ToList())
+            {
+                Trace($"host wakes {other.Id}: its leader {n.Id} crashed");
+                Input(other, r => r.Wake());
+            }
+        }
     }
 
     private void Start(SimNode n)
@@ -537,10 +629,12 @@ public sealed class Simulator
             ReadOnlyOption = _options.LeaseReads ? ReadOnlyOption.LeaseBased : ReadOnlyOption.Safe,
             MaxClockDriftTicks = 1,
             Applied = machine.Applied,
+            QuiesceAfterTicks = _options.QuiesceAfterTicks,
         };
         n.Node = new TestRaftNode(config, n.Storage, new Random(_rng.Next()), _options.Faults);
         n.SeenCommit = n.Node.CommitIndex;
         n.LeaderSince = null;
+        n.WasQuiesced = false;
         Check(n);
     }
 
@@ -778,6 +872,21 @@ public sealed class Simulator
             return;
         }
 
+        if (node.IsQuiesced != n.WasQuiesced)
+        {
+            Trace($"{(node.IsQuiesced ? "quiesced" : "woke")} {node.Id} ({node.Role} t{node.Term})");
+            n.WasQuiesced = node.IsQuiesced;
+            if (node.IsQuiesced)
+            {
+                _quiesces++;
+                _leaderQuiesces += node.Role == RaftRole.Leader ? 1 : 0;
+            }
+            else
+            {
+                _wakes++;
+            }
+        }
+
         // Election Safety: at most one leader per term.
         if (node.Role == RaftRole.Leader)
         {
@@ -925,7 +1034,7 @@ public sealed class Simulator
         var sb = new StringBuilder();
         foreach (var n in _nodes.Values)
         {
-            sb.AppendLine(n.Node is { } r ? $"{n.Id}: {r.Role} t{r.Term} lead={r.Leader} commit={r.CommitIndex} last={r.LastIndex} {r.Conf}" : $"{n.Id}: down");
+            sb.AppendLine(n.Node is { } r ? $"{n.Id}: {r.Role} t{r.Term} lead={r.Leader} commit={r.CommitIndex} last={r.LastIndex} {r.Conf}{(r.IsQuiesced ? " quiesced" : "")}" : $"{n.Id}: down");
         }
 
         return sb.ToString();
