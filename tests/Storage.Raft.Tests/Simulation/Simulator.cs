@@ -46,7 +46,8 @@ public sealed record SimulationResult(int Seed, long Steps, string? Failure, int
 /// messages, partitions nodes (symmetric and one-way), crashes nodes (losing what was not persisted, or
 /// not) and restarts them from what was persisted, and drives proposals, reads, membership changes,
 /// leadership transfers and compaction. After every step it checks Election Safety, Leader Append-Only,
-/// Log Matching, Leader Completeness and State Machine Safety; after healing it checks liveness.
+/// Log Matching, Leader Completeness and State Machine Safety (and, with lease reads, lease safety); after healing it
+/// checks liveness. Reads are checked for linearizability as they are served.
 /// </summary>
 public sealed class Simulator
 {
@@ -67,6 +68,7 @@ public sealed class Simulator
     private readonly HashSet<long> _acknowledged = new();
     private long _maxAcknowledgedIndex;
     private long _maxCommitted;
+    private long _maxLeaderTerm;
 
     private readonly long _maxSizePerMsg;
     private SimNode? _recentCommitter;
@@ -242,14 +244,17 @@ public sealed class Simulator
     }
 
     /// <summary>
-    /// A step of an idle stretch: no proposals, reads, membership changes, transfers or compactions (so the group can
-    /// quiesce), but messages still move and faults still happen (a quiesced leader may crash or be cut off).
+    /// A step of an idle stretch: no membership changes, transfers or compactions and few proposals and reads (so the
+    /// group can quiesce), but messages still move and faults still happen (a quiesced leader may crash or be cut off).
+    /// The rare request goes to any replica, not mostly to the leader: a stray request is what wakes a follower cut
+    /// off from its quiesced leader, which then campaigns.
     /// </summary>
     private void IdleStep()
     {
+
         _steps++;
         _idleStepsLeft--;
-        var roll = _rng.NextDouble() * (100 + 2 * _options.FaultIntensity);
+        var roll = _rng.NextDouble() * (102 + 2 * _options.FaultIntensity);
         if ((roll -= 45) < 0)
         {
             DeliverOne();
@@ -261,6 +266,14 @@ public sealed class Simulator
         else if ((roll -= 35) < 0)
         {
             TickSomething();
+        }
+        else if ((roll -= 1) < 0)
+        {
+            ReadAt(RandomNode(x => x.Node is not null));
+        }
+        else if ((roll -= 1) < 0)
+        {
+            ProposeAt(RandomNode(x => x.Node is not null));
         }
         else if ((roll -= 0.8 * _options.FaultIntensity) < 0)
         {
@@ -432,9 +445,10 @@ public sealed class Simulator
 
     // ---------------------------------------------------------------- actions
 
-    private void ProposeSomewhere()
+    private void ProposeSomewhere() => ProposeAt(_rng.NextDouble() < 0.8 ? CurrentLeader() : RandomNode(x => x.Node is not null));
+
+    private void ProposeAt(SimNode? n)
     {
-        var n = _rng.NextDouble() < 0.8 ? CurrentLeader() : RandomNode(x => x.Node is not null);
         if (n?.Node is null)
         {
             return;
@@ -450,9 +464,10 @@ public sealed class Simulator
         Pump(n);
     }
 
-    private void ReadSomewhere()
+    private void ReadSomewhere() => ReadAt(_rng.NextDouble() < 0.7 ? CurrentLeader() : RandomNode(x => x.Node is not null));
+
+    private void ReadAt(SimNode? n)
     {
-        var n = _rng.NextDouble() < 0.7 ? CurrentLeader() : RandomNode(x => x.Node is not null);
         if (n?.Node is null)
         {
             return;
@@ -897,6 +912,15 @@ public sealed class Simulator
             }
 
             _leaderOfTerm[node.Term] = node.Id;
+            _maxLeaderTerm = Math.Max(_maxLeaderTerm, node.Term);
+
+            // Lease safety: a lease means no other leader can have been elected since the round that confirmed it
+            // began, so no leader of a later term may exist while it is held. (A pure query: the schedule is unchanged.)
+            if (_options.LeaseReads && _maxLeaderTerm > node.Term && node.TryLeaseRead(out _))
+            {
+                Fail($"lease safety: leader {node.Id} holds a lease in term {node.Term} after a leader of term {_maxLeaderTerm} was elected");
+                return;
+            }
             if (n.LeaderSince is not { } since || since.Term != node.Term)
             {
                 Trace($"leader {node.Id} t{node.Term} last={node.LastIndex} commit={node.CommitIndex} {node.Conf}");
