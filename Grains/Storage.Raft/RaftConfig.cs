@@ -28,9 +28,12 @@ public sealed record RaftConfig
     public int MaxClockDriftTicks { get; init; } = 2;
 
     /// <summary>
-    /// Leader ticks with nothing to do (<see cref="RaftNode.IsQuiesced"/> explains "nothing") after which the leader
-    /// quiesces its group: it stops heartbeating and its followers stop counting election ticks, so the host may stop
-    /// ticking them. 0 (the default) turns quiescence off: the node then behaves exactly as without the feature.
+    /// Consecutive idle leader ticks (nothing to persist, commit, apply, read, change or transfer, and every member heard
+    /// from within an election timeout holding the whole log) after which the leader quiesces its group: it stops
+    /// heartbeating and its followers stop counting election ticks, so the host may stop ticking them
+    /// (<see cref="RaftNode.IsQuiesced"/>, <see cref="RaftNode.Wake"/>). 0 (the default) turns quiescence off: the node
+    /// then behaves exactly as without the feature. Set it on every replica of a group: one with it off answers the
+    /// leader's quiesce heartbeat like a heartbeat, which wakes the leader, so the group stays awake (safe, not idle).
     /// </summary>
     public int QuiesceAfterTicks { get; init; }
 

@@ -5,7 +5,7 @@ namespace Storage.Raft;
 /// <summary>
 /// One member of a Raft group as a deterministic state machine (modelled on etcd-raft). Inputs:
 /// <see cref="Step"/>, <see cref="Tick"/>, <see cref="Propose"/>, <see cref="ReadIndex"/>,
-/// <see cref="ProposeConfChange"/>, <see cref="TransferLeadership"/>. Output: <see cref="Ready"/> batches,
+/// <see cref="ProposeConfChange"/>, <see cref="TransferLeadership"/>, <see cref="Wake"/>. Output: <see cref="Ready"/> batches,
 /// acknowledged with <see cref="Advance"/>. No I/O, clock or threads: time is ticks, randomness is the
 /// <see cref="Random"/> passed in. Not thread-safe; drive it from one thread (or one grain turn) at a time.
 /// </summary>
