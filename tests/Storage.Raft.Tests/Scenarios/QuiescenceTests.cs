@@ -298,6 +298,35 @@ public sealed class QuiescenceTests
     }
 
     [Fact]
+    public void LeadershipTransferWakesAQuiescedLeaderAndCompletes()
+    {
+        var s = Quiesced();
+
+        Assert.True(s[1].Raft.TransferLeadership(2));
+        s.Stabilize();
+
+        Assert.Equal(RaftRole.Leader, s[2].Raft.Role);
+        Assert.Equal(2, s[1].Raft.Leader);
+        Assert.DoesNotContain(s.Nodes.Values, n => n.Raft.IsQuiesced);
+    }
+
+    [Fact]
+    public void MembershipChangeWakesAQuiescedLeaderAndTheNewLearnerJoinsTheNextQuiescence()
+    {
+        var s = Quiesced();
+
+        Assert.True(s[1].Raft.ProposeConfChange(new ConfChange(ConfChangeType.AddLearner, 4)).IsAccepted);
+        Assert.False(s[1].Raft.IsQuiesced);
+        s.AddNode(4);
+        s.Stabilize();
+        Assert.Equal("a", s[4].AppliedText);
+
+        s.TickAll(After + 1);
+        Assert.All(s.Nodes.Values, n => Assert.True(n.Raft.IsQuiesced));
+        Assert.Equal(s[1].Raft.LastIndex, s[4].Raft.LastIndex);
+    }
+
+    [Fact]
     public void NegativeQuiesceAfterTicksIsRejected()
     {
         var config = new RaftConfig { Id = 1, QuiesceAfterTicks = -1 };
