@@ -42,8 +42,15 @@ public sealed record Message
     /// <summary>A vote requested by leadership transfer: overrides a follower's leader lease.</summary>
     public bool Transfer { get; init; }
 
+    /// <summary>
+    /// On a Heartbeat: the leader quiesces the group and stops heartbeating. (Index, LogTerm) is the leader's last
+    /// entry; a follower whose log ends there quiesces too and does not answer; any other follower answers as to a
+    /// heartbeat, and that answer (Context 0) wakes the leader.
+    /// </summary>
+    public bool Quiesce { get; init; }
+
     public override string ToString() =>
         $"{Type} {From}->{To} t{Term} idx={Index} lt={LogTerm} n={Entries.Count} c={Commit}" +
-        (Reject ? $" reject hint={RejectHint}" : "") + (Context != 0 ? $" ctx={Context}" : "") +
+        (Reject ? $" reject hint={RejectHint}" : "") + (Context != 0 ? $" ctx={Context}" : "") + (Quiesce ? " quiesce" : "") +
         (Snapshot is null ? "" : $" snap@{Snapshot.Index}");
 }

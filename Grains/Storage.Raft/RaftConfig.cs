@@ -27,6 +27,16 @@ public sealed record RaftConfig
     /// <summary>Drift bound subtracted from the lease (see <see cref="ReadOnlyOption.LeaseBased"/>).</summary>
     public int MaxClockDriftTicks { get; init; } = 2;
 
+    /// <summary>
+    /// Consecutive idle leader ticks (nothing to persist, commit, apply, read, change or transfer, and every member heard
+    /// from within an election timeout holding the whole log) after which the leader quiesces its group: it stops
+    /// heartbeating and its followers stop counting election ticks, so the host may stop ticking them
+    /// (<see cref="RaftNode.IsQuiesced"/>, <see cref="RaftNode.Wake"/>). 0 (the default) turns quiescence off: the node
+    /// then behaves exactly as without the feature. Set it on every replica of a group: one with it off answers the
+    /// leader's quiesce heartbeat like a heartbeat, which wakes the leader, so the group stays awake (safe, not idle).
+    /// </summary>
+    public int QuiesceAfterTicks { get; init; }
+
     /// <summary>The index the application's state machine has applied (its checkpoint); entries above it are re-delivered.</summary>
     public long Applied { get; init; }
 
@@ -55,6 +65,11 @@ public sealed record RaftConfig
         if (MaxClockDriftTicks < 0 || MaxClockDriftTicks >= ElectionTick)
         {
             throw new ArgumentException($"MaxClockDriftTicks must be in [0, ElectionTick)");
+        }
+
+        if (QuiesceAfterTicks < 0)
+        {
+            throw new ArgumentException($"QuiesceAfterTicks ({QuiesceAfterTicks}) must be 0 (off) or positive");
         }
     }
 }

@@ -8,6 +8,7 @@ public partial class RaftNode
 {
     private void HandleReadIndex(long from, long context)
     {
+        _idleTicks = 0;
         if (!CommittedInCurrentTerm())
         {
             // Until the leader commits in its term it does not know the true commit index.

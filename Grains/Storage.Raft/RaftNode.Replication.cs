@@ -16,10 +16,12 @@ public partial class RaftNode
         {
             case MessageType.AppResp:
                 pr.RecentActive = true;
+                pr.LastHeardTick = _tickCount;
                 HandleAppendResponse(m, pr);
                 break;
             case MessageType.HeartbeatResp:
                 pr.RecentActive = true;
+                pr.LastHeardTick = _tickCount;
                 HandleHeartbeatResponse(m, pr);
                 break;
             case MessageType.ReadIndex:

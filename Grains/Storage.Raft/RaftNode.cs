@@ -5,7 +5,7 @@ namespace Storage.Raft;
 /// <summary>
 /// One member of a Raft group as a deterministic state machine (modelled on etcd-raft). Inputs:
 /// <see cref="Step"/>, <see cref="Tick"/>, <see cref="Propose"/>, <see cref="ReadIndex"/>,
-/// <see cref="ProposeConfChange"/>, <see cref="TransferLeadership"/>. Output: <see cref="Ready"/> batches,
+/// <see cref="ProposeConfChange"/>, <see cref="TransferLeadership"/>, <see cref="Wake"/>. Output: <see cref="Ready"/> batches,
 /// acknowledged with <see cref="Advance"/>. No I/O, clock or threads: time is ticks, randomness is the
 /// <see cref="Random"/> passed in. Not thread-safe; drive it from one thread (or one grain turn) at a time.
 /// </summary>
@@ -102,8 +102,17 @@ public partial class RaftNode
 
     // ---------------------------------------------------------------- inputs
 
+    /// <summary>
+    /// One unit of time. On a quiesced node (<see cref="IsQuiesced"/>) a no-op: not even the node's tick count moves,
+    /// so a host that stops ticking quiesced nodes changes nothing.
+    /// </summary>
     public void Tick()
     {
+        if (_quiesced)
+        {
+            return;
+        }
+
         _tickCount++;
         if (Role == RaftRole.Leader)
         {
@@ -118,17 +127,24 @@ public partial class RaftNode
     /// <summary>Starts an election now (as if the election timeout elapsed).</summary>
     public void Campaign()
     {
+        Wake();
         if (Role != RaftRole.Leader && IsPromotable)
         {
             StartCampaign(_config.PreVote ? CampaignKind.PreElection : CampaignKind.Election);
         }
     }
 
-    public ProposeResult Propose(byte[] data) =>
-        RefuseProposal() ?? AppendProposal(EntryType.Normal, data);
+    /// <summary>Appends an entry (leader only). Wakes a quiesced node, leader or not.</summary>
+    public ProposeResult Propose(byte[] data)
+    {
+        Wake();
+        return RefuseProposal() ?? AppendProposal(EntryType.Normal, data);
+    }
 
+    /// <summary>Appends a membership change (leader only). Wakes a quiesced node, leader or not.</summary>
     public ProposeResult ProposeConfChange(ConfChange change)
     {
+        Wake();
         if (RefuseProposal() is { } refused)
         {
             return refused;
@@ -153,10 +169,11 @@ public partial class RaftNode
     /// <summary>
     /// Requests a linearizable read point. A <see cref="ReadState"/> with this context appears in a later
     /// Ready; serve the read once applied reaches its index. False when no leader is known (retry later).
-    /// Contexts must be unique among this node's outstanding reads.
+    /// Contexts must be unique among this node's outstanding reads. Wakes a quiesced node (even when it returns false).
     /// </summary>
     public bool ReadIndex(long context)
     {
+        Wake();
         if (Role == RaftRole.Leader)
         {
             HandleReadIndex(Id, context);
@@ -176,7 +193,8 @@ public partial class RaftNode
     /// Whether a linearizable read may be served now, without a heartbeat round, and from which index: true for a
     /// leader that has committed in its term and is the only voter or holds its lease
     /// (<see cref="ReadOnlyOption.LeaseBased"/>); the read must see the state machine at <paramref name="index"/> or
-    /// later. False: use <see cref="ReadIndex"/>.
+    /// later. False: use <see cref="ReadIndex"/>. Always false on a quiesced leader (it dropped its lease when it
+    /// quiesced): the <see cref="ReadIndex"/> that follows wakes it and goes through a heartbeat round.
     /// </summary>
     public bool TryLeaseRead(out long index)
     {
@@ -198,6 +216,7 @@ public partial class RaftNode
     /// <summary>Hands leadership to <paramref name="target"/>; aborted if it is not done within an election timeout.</summary>
     public bool TransferLeadership(long target)
     {
+        Wake();
         if (Role != RaftRole.Leader || target == Id || !Conf.IsVoter(target))
         {
             return false;
@@ -226,6 +245,12 @@ public partial class RaftNode
 
     public void Step(Message m)
     {
+        if (_quiesced && !KeepsQuiesced(m))
+        {
+            WakeUp(cause: m.From);
+        }
+
+        var sameTerm = m.Term == Term;
         if (m.Term > Term)
         {
             if (m.Type is MessageType.Vote or MessageType.PreVote)
@@ -297,7 +322,7 @@ public partial class RaftNode
                 StepCandidate(m);
                 break;
             default:
-                StepFollower(m);
+                StepFollower(m, sameTerm);
                 break;
         }
     }
@@ -310,7 +335,10 @@ public partial class RaftNode
         var followers = Role == RaftRole.Leader
             ? _tracker.ProgressMap.ToDictionary(p => p.Key, p => new FollowerStatus(p.Value.Match, p.Value.Next, p.Value.State, p.Value.IsLearner, p.Value.RecentActive))
             : new Dictionary<long, FollowerStatus>();
-        return new RaftStatus(Id, Term, Vote, Leader, Role, _log.Committed, _log.Applied, _log.FirstIndex, _log.LastIndex, Conf, _leadTransferee, followers);
+        return new RaftStatus(Id, Term, Vote, Leader, Role, _log.Committed, _log.Applied, _log.FirstIndex, _log.LastIndex, Conf, _leadTransferee, followers)
+        {
+            Quiesced = _quiesced,
+        };
     }
 
     // ---------------------------------------------------------------- the rules (the tests' broken variants override them)
@@ -360,6 +388,7 @@ public partial class RaftNode
 
     private ProposeResult AppendProposal(EntryType type, byte[] data)
     {
+        _idleTicks = 0;
         var entry = new Entry(Term, _log.LastIndex + 1, type, data);
         AppendToLog(new List<Entry> { entry });
         _broadcastPending = true;
@@ -385,7 +414,9 @@ public partial class RaftNode
         _pendingConfIndex = 0;
         _broadcastPending = false;
         _readOnly.Reset();
-        _tracker.ResetProgress(_log.LastIndex + 1, Id, _log.PersistedLastIndex);
+        _tracker.ResetProgress(_log.LastIndex + 1, Id, _log.PersistedLastIndex, _tickCount);
+        _quiesced = false;
+        _idleTicks = 0;
     }
 
     private void BecomeFollower(long term, long leader)
@@ -471,6 +502,11 @@ public partial class RaftNode
             }
         }
 
+        if (MaybeQuiesce())
+        {
+            return;
+        }
+
         if (_heartbeatElapsed >= _config.HeartbeatTick)
         {
             _heartbeatElapsed = 0;
@@ -480,7 +516,7 @@ public partial class RaftNode
 
     // ---------------------------------------------------------------- follower
 
-    private void StepFollower(Message m)
+    private void StepFollower(Message m, bool sameTerm)
     {
         switch (m.Type)
         {
@@ -492,7 +528,11 @@ public partial class RaftNode
             case MessageType.Heartbeat:
                 _electionElapsed = 0;
                 Leader = m.From;
-                HandleHeartbeat(m);
+                if (!(m.Quiesce && sameTerm && TryQuiesceFollower(m)))
+                {
+                    HandleHeartbeat(m);
+                }
+
                 break;
             case MessageType.Snap:
                 _electionElapsed = 0;
@@ -609,7 +649,7 @@ public partial class RaftNode
 
     private void ApplyConf(ConfState conf)
     {
-        foreach (var id in _tracker.ApplyConfig(conf, _log.LastIndex + 1, Id, _log.PersistedLastIndex))
+        foreach (var id in _tracker.ApplyConfig(conf, _log.LastIndex + 1, Id, _log.PersistedLastIndex, _tickCount))
         {
             // A member that joins (or leaves) starts its read-round acknowledgements over.
             _readOnly.Forget(id);

@@ -16,4 +16,8 @@ public sealed record RaftStatus(
     long LastIndex,
     ConfState Conf,
     long LeadTransferee,
-    IReadOnlyDictionary<long, FollowerStatus> Progress);
+    IReadOnlyDictionary<long, FollowerStatus> Progress)
+{
+    /// <summary>The node is quiesced (<see cref="RaftNode.IsQuiesced"/>): the host need not tick it.</summary>
+    public bool Quiesced { get; init; }
+}

@@ -154,6 +154,21 @@ internal sealed class ReadOnly
     /// <summary>Whether the lease (<see cref="ReadOnlyOption.LeaseBased"/>) is held at <paramref name="tick"/>.</summary>
     public bool HoldsLease(long tick) => _option == ReadOnlyOption.LeaseBased && tick < _leaseExpiryTick;
 
+    /// <summary>Reads are waiting (for the leader's first commit, for a round, or for a round to be requested).</summary>
+    public bool HasPendingReads => RoundRequested || _waitingForCommit.Count > 0 || _pending.Count > 0;
+
+    /// <summary>
+    /// The leader quiesces: it will not be ticked, so no start tick it recorded can measure a lease any more. Drops
+    /// the lease and every round in flight (a late acknowledgement of such a round confirms nothing and extends no
+    /// lease); the next read starts a new round. Acknowledged rounds are kept: they only ever grow.
+    /// </summary>
+    public void Quiesce()
+    {
+        _leaseExpiryTick = 0;
+        _roundStarts.Clear();
+        _confirmedRound = _currentRound;
+    }
+
     /// <summary>Stops serving lease reads until a later round confirms a new lease.</summary>
     public void ExpireLease() => _leaseExpiryTick = 0;
 

@@ -29,6 +29,13 @@ internal sealed class Progress
 
     public bool RecentActive { get; set; }
 
+    /// <summary>
+    /// The leader's tick count when it last heard from this member (or when it started tracking it). Unlike
+    /// <see cref="RecentActive"/> it does not depend on CheckQuorum; quiescence uses it to leave out members that
+    /// have been silent for an election timeout.
+    /// </summary>
+    public long LastHeardTick { get; set; }
+
     public bool IsLearner { get; set; }
 
     public bool IsPaused => State switch

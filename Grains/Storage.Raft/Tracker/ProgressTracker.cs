@@ -33,10 +33,10 @@ internal sealed class ProgressTracker
 
     /// <summary>
     /// Switches to <paramref name="config"/>: drops the progress of members that left, starts it for members that
-    /// joined (optimistically at <paramref name="next"/>; this node at <paramref name="selfMatch"/>) and keeps it for
-    /// the rest. Returns the ids whose progress was dropped or started.
+    /// joined (optimistically at <paramref name="next"/>; this node at <paramref name="selfMatch"/>; heard from at
+    /// <paramref name="tick"/>) and keeps it for the rest. Returns the ids whose progress was dropped or started.
     /// </summary>
-    public IReadOnlyList<long> ApplyConfig(ConfState config, long next, long selfId, long selfMatch)
+    public IReadOnlyList<long> ApplyConfig(ConfState config, long next, long selfId, long selfMatch, long tick)
     {
         Config = config;
         Voters = new MajorityConfig(config.Voters);
@@ -61,6 +61,7 @@ internal sealed class ProgressTracker
                 _progress[id] = new Progress(next, _maxInflight, config.IsLearner(id))
                 {
                     Match = id == selfId ? selfMatch : 0,
+                    LastHeardTick = tick,
                 };
                 changed.Add(id);
             }
@@ -69,13 +70,13 @@ internal sealed class ProgressTracker
         return changed;
     }
 
-    /// <summary>Starts every member's progress afresh (on a change of term or role).</summary>
-    public void ResetProgress(long next, long selfId, long selfMatch)
+    /// <summary>Starts every member's progress afresh (on a change of term or role), as heard from at <paramref name="tick"/>.</summary>
+    public void ResetProgress(long next, long selfId, long selfMatch, long tick)
     {
         _progress.Clear();
         foreach (var id in Config.Members)
         {
-            var pr = new Progress(next, _maxInflight, Config.IsLearner(id));
+            var pr = new Progress(next, _maxInflight, Config.IsLearner(id)) { LastHeardTick = tick };
             if (id == selfId)
             {
                 pr.Match = selfMatch;
@@ -98,6 +99,20 @@ internal sealed class ProgressTracker
         }
 
         return Voters.VoteResult(active) == VoteResult.Won;
+    }
+
+    /// <summary>
+    /// Whether a majority of voters (this node included) was heard from at or after <paramref name="sinceTick"/>.
+    /// </summary>
+    public bool QuorumHeardSince(long selfId, long sinceTick)
+    {
+        var heard = new Dictionary<long, bool>();
+        foreach (var id in Config.Voters)
+        {
+            heard[id] = id == selfId || (_progress.TryGetValue(id, out var pr) && pr.LastHeardTick >= sinceTick);
+        }
+
+        return Voters.VoteResult(heard) == VoteResult.Won;
     }
 
     public void ResetRecentActive(long selfId)

@@ -14,4 +14,7 @@ internal enum RaftFaults
 
     /// <summary>A follower acknowledges appended entries before they are durable.</summary>
     AckBeforePersist = 4,
+
+    /// <summary>A leader keeps its lease when it quiesces (and so serves lease reads from it while not ticked).</summary>
+    KeepLeaseWhenQuiesced = 8,
 }

@@ -27,5 +27,8 @@ internal sealed class TestRaftNode : RaftNode
     private protected override bool MustWaitForPersistence(Message m) =>
         !(Has(RaftFaults.AckBeforePersist) && m.Type == MessageType.AppResp) && base.MustWaitForPersistence(m);
 
+    private protected override bool MayKeepLeaseWhenQuiescing() =>
+        Has(RaftFaults.KeepLeaseWhenQuiesced) || base.MayKeepLeaseWhenQuiescing();
+
     private bool Has(RaftFaults fault) => (Faults & fault) != 0;
 }

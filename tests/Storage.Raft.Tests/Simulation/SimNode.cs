@@ -33,4 +33,7 @@ internal sealed class SimNode
     public long SeenCommit { get; set; }
 
     public (long Term, long LastIndex, long LastTerm)? LeaderSince { get; set; }
+
+    /// <summary>Whether the node was quiesced when last checked (to count quiesce and wake events).</summary>
+    public bool WasQuiesced { get; set; }
 }

@@ -23,11 +23,20 @@ public sealed record SimulationOptions
 
     /// <summary>Null: chosen per seed (always on with lease reads).</summary>
     public bool? CheckQuorum { get; init; }
+
+    /// <summary>
+    /// <see cref="RaftConfig.QuiesceAfterTicks"/> of every node; 0 (the default) leaves quiescence off and the schedule
+    /// exactly as without it. On, the schedule adds idle stretches (only deliveries, persistence, ticks and faults) long
+    /// enough for the group to quiesce, the host ticks only nodes that are not quiesced, and it wakes the quiesced
+    /// followers of a node that crashes (<see cref="RaftNode.Wake"/>).
+    /// </summary>
+    public int QuiesceAfterTicks { get; init; }
+
     internal RaftFaults Faults { get; init; }
 }
 
 /// <summary>The outcome of one seeded run.</summary>
-public sealed record SimulationResult(int Seed, long Steps, string? Failure, int Acknowledged, int Reads, int Crashes, int Partitions, int ConfChanges, int Snapshots)
+public sealed record SimulationResult(int Seed, long Steps, string? Failure, int Acknowledged, int Reads, int Crashes, int Partitions, int ConfChanges, int Snapshots, int Quiesces = 0, int LeaderQuiesces = 0, int Wakes = 0)
 {
     public bool Passed => Failure is null;
 }
@@ -37,7 +46,8 @@ public sealed record SimulationResult(int Seed, long Steps, string? Failure, int
 /// messages, partitions nodes (symmetric and one-way), crashes nodes (losing what was not persisted, or
 /// not) and restarts them from what was persisted, and drives proposals, reads, membership changes,
 /// leadership transfers and compaction. After every step it checks Election Safety, Leader Append-Only,
-/// Log Matching, Leader Completeness and State Machine Safety; after healing it checks liveness.
+/// Log Matching, Leader Completeness and State Machine Safety (and, with lease reads, lease safety); after healing it
+/// checks liveness. Reads are checked for linearizability as they are served.
 /// </summary>
 public sealed class Simulator
 {
@@ -58,6 +68,7 @@ public sealed class Simulator
     private readonly HashSet<long> _acknowledged = new();
     private long _maxAcknowledgedIndex;
     private long _maxCommitted;
+    private long _maxLeaderTerm;
 
     private readonly long _maxSizePerMsg;
     private SimNode? _recentCommitter;
@@ -73,6 +84,10 @@ public sealed class Simulator
     private int _confChanges;
     private int _snapshots;
     private int _reads;
+    private int _quiesces;
+    private int _leaderQuiesces;
+    private int _wakes;
+    private int _idleStepsLeft;
     private bool _chaos = true;
     private string? _failure;
     private readonly Queue<string>? _trace;
@@ -129,13 +144,30 @@ public sealed class Simulator
             _failure ??= $"unexpected {e.GetType().Name}: {e.Message}\n{e.StackTrace}";
         }
 
-        return new SimulationResult(_seed, _steps, _failure, _acknowledged.Count, _reads, _crashes, _partitions, _confChanges, _snapshots);
+        return new SimulationResult(_seed, _steps, _failure, _acknowledged.Count, _reads, _crashes, _partitions, _confChanges, _snapshots, _quiesces, _leaderQuiesces, _wakes);
     }
 
     // ---------------------------------------------------------------- schedule
 
+    private bool Quiescence => _options.QuiesceAfterTicks > 0;
+
     private void ChaosStep()
     {
+        if (Quiescence)
+        {
+            if (_idleStepsLeft > 0)
+            {
+                IdleStep();
+                return;
+            }
+
+            if (_rng.Next(400) == 0)
+            {
+                // Long enough for the leader to see every member caught up and count its idle ticks.
+                _idleStepsLeft = 150 + _rng.Next(300);
+            }
+        }
+
         _steps++;
         var roll = _rng.NextDouble() * (100 + 3 * _options.FaultIntensity);
         if ((roll -= 40) < 0)
@@ -148,22 +180,7 @@ public sealed class Simulator
         }
         else if ((roll -= 16) < 0)
         {
-            if (_options.LeaseReads)
-            {
-                // Lease reads are only correct with bounded drift: tick every node together.
-                foreach (var n in _nodes.Values.Where(n => n.Node is not null).ToList())
-                {
-                    Input(n, r => r.Tick());
-                }
-            }
-            else
-            {
-                var n = RandomNode(x => x.Node is not null);
-                if (n is not null)
-                {
-                    Input(n, r => r.Tick());
-                }
-            }
+            TickSomething();
         }
         else if ((roll -= 10) < 0)
         {
@@ -226,6 +243,77 @@ public sealed class Simulator
         }
     }
 
+    /// <summary>
+    /// A step of an idle stretch: no membership changes, transfers or compactions and few proposals and reads (so the
+    /// group can quiesce), but messages still move and faults still happen (a quiesced leader may crash or be cut off).
+    /// The rare request goes to any replica, not mostly to the leader: a stray request is what wakes a follower cut
+    /// off from its quiesced leader, which then campaigns.
+    /// </summary>
+    private void IdleStep()
+    {
+
+        _steps++;
+        _idleStepsLeft--;
+        var roll = _rng.NextDouble() * (102 + 2 * _options.FaultIntensity);
+        if ((roll -= 45) < 0)
+        {
+            DeliverOne();
+        }
+        else if ((roll -= 20) < 0)
+        {
+            CompletePersist(RandomNode(x => x.Outstanding is not null));
+        }
+        else if ((roll -= 35) < 0)
+        {
+            TickSomething();
+        }
+        else if ((roll -= 1) < 0)
+        {
+            ReadAt(RandomNode(x => x.Node is not null));
+        }
+        else if ((roll -= 1) < 0)
+        {
+            ProposeAt(RandomNode(x => x.Node is not null));
+        }
+        else if ((roll -= 0.8 * _options.FaultIntensity) < 0)
+        {
+            var n = _rng.Next(2) == 0 ? CurrentLeader() : RandomNode(x => x.Node is not null);
+            if (n is not null)
+            {
+                Crash(n, loseUnpersisted: _rng.Next(2) == 0);
+            }
+        }
+        else if ((roll -= 0.6 * _options.FaultIntensity) < 0)
+        {
+            Partition();
+        }
+        else
+        {
+            _blocked.Clear();
+        }
+    }
+
+    /// <summary>The host's ticker: it ticks only nodes that are not quiesced (which is what quiescence is for).</summary>
+    private void TickSomething()
+    {
+        if (_options.LeaseReads)
+        {
+            // Lease reads are only correct with bounded drift: tick every node together.
+            foreach (var n in _nodes.Values.Where(n => n.Node is { IsQuiesced: false }).ToList())
+            {
+                Input(n, r => r.Tick());
+            }
+        }
+        else
+        {
+            var n = RandomNode(x => x.Node is { IsQuiesced: false });
+            if (n is not null)
+            {
+                Input(n, r => r.Tick());
+            }
+        }
+    }
+
     private void HealAndCheckLiveness()
     {
         _chaos = false;
@@ -245,6 +333,13 @@ public sealed class Simulator
             if (leader is not null)
             {
                 break;
+            }
+
+            if (Quiescence)
+            {
+                // A quiesced group wakes only on work: model a client whose read reaches some replica (a quiesced
+                // follower may still follow a leader deposed while it was cut off, and nothing else would wake it).
+                ReadSomewhere();
             }
         }
 
@@ -320,7 +415,7 @@ public sealed class Simulator
             Deliver(m);
         }
 
-        foreach (var n in _nodes.Values.Where(n => n.Node is not null).ToList())
+        foreach (var n in _nodes.Values.Where(n => n.Node is { IsQuiesced: false }).ToList())
         {
             Input(n, r => r.Tick());
         }
@@ -350,9 +445,10 @@ public sealed class Simulator
 
     // ---------------------------------------------------------------- actions
 
-    private void ProposeSomewhere()
+    private void ProposeSomewhere() => ProposeAt(_rng.NextDouble() < 0.8 ? CurrentLeader() : RandomNode(x => x.Node is not null));
+
+    private void ProposeAt(SimNode? n)
     {
-        var n = _rng.NextDouble() < 0.8 ? CurrentLeader() : RandomNode(x => x.Node is not null);
         if (n?.Node is null)
         {
             return;
@@ -368,9 +464,10 @@ public sealed class Simulator
         Pump(n);
     }
 
-    private void ReadSomewhere()
+    private void ReadSomewhere() => ReadAt(_rng.NextDouble() < 0.7 ? CurrentLeader() : RandomNode(x => x.Node is not null));
+
+    private void ReadAt(SimNode? n)
     {
-        var n = _rng.NextDouble() < 0.7 ? CurrentLeader() : RandomNode(x => x.Node is not null);
         if (n?.Node is null)
         {
             return;
@@ -518,6 +615,16 @@ public sealed class Simulator
         n.PendingReads.Clear();
         n.ReadyReads.Clear();
         n.LeaderSince = null;
+        n.WasQuiesced = false;
+        if (Quiescence)
+        {
+            // The host's rule (RaftNode.Wake): learning that a replica is gone, wake the quiesced replicas following it.
+            foreach (var other in _nodes.Values.Where(x => x.Node is { IsQuiesced: true } r && r.Leader == n.Id).ToList())
+            {
+                Trace($"host wakes {other.Id}: its leader {n.Id} crashed");
+                Input(other, r => r.Wake());
+            }
+        }
     }
 
     private void Start(SimNode n)
@@ -537,10 +644,12 @@ public sealed class Simulator
             ReadOnlyOption = _options.LeaseReads ? ReadOnlyOption.LeaseBased : ReadOnlyOption.Safe,
             MaxClockDriftTicks = 1,
             Applied = machine.Applied,
+            QuiesceAfterTicks = _options.QuiesceAfterTicks,
         };
         n.Node = new TestRaftNode(config, n.Storage, new Random(_rng.Next()), _options.Faults);
         n.SeenCommit = n.Node.CommitIndex;
         n.LeaderSince = null;
+        n.WasQuiesced = false;
         Check(n);
     }
 
@@ -778,6 +887,21 @@ public sealed class Simulator
             return;
         }
 
+        if (node.IsQuiesced != n.WasQuiesced)
+        {
+            Trace($"{(node.IsQuiesced ? "quiesced" : "woke")} {node.Id} ({node.Role} t{node.Term})");
+            n.WasQuiesced = node.IsQuiesced;
+            if (node.IsQuiesced)
+            {
+                _quiesces++;
+                _leaderQuiesces += node.Role == RaftRole.Leader ? 1 : 0;
+            }
+            else
+            {
+                _wakes++;
+            }
+        }
+
         // Election Safety: at most one leader per term.
         if (node.Role == RaftRole.Leader)
         {
@@ -788,6 +912,15 @@ public sealed class Simulator
             }
 
             _leaderOfTerm[node.Term] = node.Id;
+            _maxLeaderTerm = Math.Max(_maxLeaderTerm, node.Term);
+
+            // Lease safety: a lease means no other leader can have been elected since the round that confirmed it
+            // began, so no leader of a later term may exist while it is held. (A pure query: the schedule is unchanged.)
+            if (_options.LeaseReads && _maxLeaderTerm > node.Term && node.TryLeaseRead(out _))
+            {
+                Fail($"lease safety: leader {node.Id} holds a lease in term {node.Term} after a leader of term {_maxLeaderTerm} was elected");
+                return;
+            }
             if (n.LeaderSince is not { } since || since.Term != node.Term)
             {
                 Trace($"leader {node.Id} t{node.Term} last={node.LastIndex} commit={node.CommitIndex} {node.Conf}");
@@ -925,7 +1058,7 @@ public sealed class Simulator
         var sb = new StringBuilder();
         foreach (var n in _nodes.Values)
         {
-            sb.AppendLine(n.Node is { } r ? $"{n.Id}: {r.Role} t{r.Term} lead={r.Leader} commit={r.CommitIndex} last={r.LastIndex} {r.Conf}" : $"{n.Id}: down");
+            sb.AppendLine(n.Node is { } r ? $"{n.Id}: {r.Role} t{r.Term} lead={r.Leader} commit={r.CommitIndex} last={r.LastIndex} {r.Conf}{(r.IsQuiesced ? " quiesced" : "")}" : $"{n.Id}: down");
         }
 
         return sb.ToString();
