@@ -1,7 +1,7 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Runtime.MembershipService.SiloMetadata;
-using Microsoft.Extensions.DependencyInjection;
 using Orleans.Storage;
 
 namespace Storage.Directory;
