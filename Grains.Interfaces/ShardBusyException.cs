@@ -9,4 +9,6 @@ namespace Storage;
 public sealed class ShardBusyException : StorageException
 {
     public ShardBusyException(string message) : base(message) { }
+
+    public override bool IsTransient => true;
 }

@@ -6,6 +6,13 @@ public class StorageException : Exception
 {
     public StorageException(string message) : base(message) { }
     public StorageException(string message, Exception inner) : base(message, inner) { }
+
+    /// <summary>
+    /// True when the failure is transient: retrying may succeed, and for a write the outcome is unknown, so the retry
+    /// must reuse its <see cref="WriteId"/>. False for definite errors (nothing was applied). Part of the type, not
+    /// of the serialized state, so it cannot be lost on the wire; <see cref="TransientErrors"/> reads it.
+    /// </summary>
+    public virtual bool IsTransient => false;
 }
 
 /// <summary>The key is empty or longer than the configured maximum (UTF-8 bytes). Nothing was applied.</summary>
@@ -55,4 +62,6 @@ public sealed class ShardUnavailableException : StorageException
 {
     public ShardUnavailableException(string message) : base(message) { }
     public ShardUnavailableException(string message, Exception inner) : base(message, inner) { }
+
+    public override bool IsTransient => true;
 }

@@ -11,13 +11,13 @@ namespace Storage;
 public static class TransientErrors
 {
     /// <summary>
-    /// True for an unavailable or busy shard, a timeout, a lost, busy or unreachable silo or gateway, and an Orleans
+    /// True for a <see cref="StorageException"/> marked transient (an unavailable or busy shard, an unavailable storage
+    /// backend), a timeout, a lost, busy or unreachable silo or gateway, and an Orleans
     /// error caused by one of these; false for the store's definite errors and anything unrecognised.
     /// </summary>
     public static bool IsTransient(Exception exception) => exception switch
     {
-        ShardUnavailableException or ShardBusyException => true,
-        StorageException => false,
+        StorageException storage => storage.IsTransient,
         TimeoutException => true,
         OrleansMessageRejectionException => true, // includes SiloUnavailableException
         GatewayTooBusyException => true,

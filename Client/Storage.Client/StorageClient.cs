@@ -18,8 +18,11 @@ namespace Storage.Client;
 /// <remarks>
 /// Errors are typed: <see cref="InvalidKeyException"/>, <see cref="ValueTooLargeException"/>,
 /// <see cref="InvalidRequestException"/> and <see cref="VersionConflictException"/> are definite (nothing was
-/// applied) and never retried; <see cref="ShardUnavailableException"/> and Orleans connection or timeout errors
-/// are retried and, once the budget is spent, rethrown — for a write that means its outcome is unknown.
+/// applied) and never retried; transient store errors (<see cref="StorageException.IsTransient"/>:
+/// <see cref="ShardUnavailableException"/>, <see cref="StorageBackendUnavailableException"/>) and Orleans connection
+/// or timeout errors are retried and, once the budget is spent, reported (a store error as
+/// <see cref="ShardUnavailableException"/>, an Orleans one as it is) — for a write that means its outcome is unknown.
+/// <see cref="StorageInternalException"/> (an unexpected server error) is not retried.
 /// </remarks>
 public sealed partial class StorageClient : IAsyncDisposable
 {
@@ -354,6 +357,16 @@ public sealed partial class StorageClient : IAsyncDisposable
                 if (left <= delay)
                 {
                     LogGaveUp(operation, key, attempt, e.GetType().Name, OneLine(e.Message));
+                    if (e is StorageException and not ShardUnavailableException)
+                    {
+                        // A transient store error (e.g. its database unavailable) that outlasted the budget reads as
+                        // every other spent budget does: outcome unknown, retry with the same WriteId is safe.
+                        throw new ShardUnavailableException(
+                            $"no definite answer within the client's retry budget of {_retryBudget.TotalSeconds:0.#} s ({attempt} attempts; last: {e.Message}); " +
+                            "a write may or may not have been applied: retrying it with the same WriteId is safe",
+                            e);
+                    }
+
                     throw;
                 }
 

@@ -41,6 +41,8 @@ public static class StorageServerExtensions
         services.AddSingleton<ReplicaKeeper>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<ReplicaKeeper>());
         builder.AddPlacementDirector<ReplicaPlacementStrategy, ReplicaPlacementDirector>();
+        // Every error leaving IStore, the replicas and the directory is a typed, serializable StorageException.
+        builder.AddIncomingGrainCallFilter<ErrorBoundaryFilter>();
         return builder;
     }
 

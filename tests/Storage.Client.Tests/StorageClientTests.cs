@@ -188,6 +188,44 @@ public sealed class StorageClientTests
     }
 
     [Fact]
+    public async Task AnUnavailableBackendIsRetriedWithTheSameIdAndAnInternalErrorIsNot()
+    {
+        static StorageBackendUnavailableException Down() =>
+            new("127.0.0.1", 5432, "storage", "terminating connection due to administrator command (SQLSTATE 57P01)");
+        var store = new StoreFaults
+        {
+            FailBeforeSending = (key, attempt) => key switch
+            {
+                "backend/brief" when attempt <= 2 => Down(),
+                "backend/long" => Down(),
+                "backend/bug" => new StorageInternalException("System.InvalidOperationException", "a bug"),
+                _ => null,
+            },
+        };
+        await using var client = await StorageClient.ConnectCoreAsync(_fixture.Options(retryBudget: TimeSpan.FromSeconds(2)), store.Wrap, CancellationToken.None);
+
+        var put = await client.PutAsync("backend/brief", "x");
+        var spent = await Assert.ThrowsAsync<ShardUnavailableException>(() => client.PutAsync("backend/long", "x"));
+        var bug = await Assert.ThrowsAsync<StorageInternalException>(() => client.PutAsync("backend/bug", "x"));
+
+        var writes = store.Writes.ToList();
+        var brief = writes.Where(w => w.Key == "backend/brief").Select(w => w.Id).ToList();
+        Assert.Equal(3, brief.Count); // two unavailable answers, then the write
+        Assert.Single(brief.Distinct()); // every retry carried the same WriteId
+        Assert.Equal(put.Version, (await client.GetAsync("backend/brief")).Version);
+
+        // Past the budget a transient store error reads as every spent budget does, with the cause inside.
+        Assert.IsType<StorageBackendUnavailableException>(spent.InnerException);
+        Assert.True(writes.Count(w => w.Key == "backend/long") >= 2, "the write was retried within the budget");
+        Assert.Single(writes.Where(w => w.Key == "backend/long").Select(w => w.Id).Distinct());
+
+        // An unexpected server error is reported at once, with the original type named.
+        Assert.Single(writes, w => w.Key == "backend/bug");
+        Assert.Equal("System.InvalidOperationException", bug.ErrorType);
+        Assert.False(StorageClient.IsTransient(bug));
+    }
+
+    [Fact]
     public async Task BadInputGetsTypedErrorsWithoutRetries()
     {
         var store = new StoreFaults();

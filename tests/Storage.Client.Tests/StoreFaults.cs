@@ -12,12 +12,19 @@ public sealed class StoreFaults
 {
     private readonly ConcurrentDictionary<Guid, int> _inFlight = new();
     private readonly ConcurrentDictionary<string, int> _lostOnce = new();
+    private readonly ConcurrentDictionary<string, int> _attemptsPerKey = new();
 
     /// <summary>Keys whose first write attempt is applied but whose reply is lost (later replies flow again).</summary>
     public Func<string, bool> LoseFirstReply { get; init; } = _ => false;
 
     /// <summary>Keys whose every write attempt is applied but answered with a timeout.</summary>
     public Func<string, bool> LoseEveryReply { get; init; } = _ => false;
+
+    /// <summary>
+    /// An error to answer a write attempt with instead of sending it (by key and the key's attempt number, from 1),
+    /// as the store would answer it; null sends the attempt.
+    /// </summary>
+    public Func<string, int, Exception?> FailBeforeSending { get; init; } = (_, _) => null;
 
     /// <summary>Every write attempt in the order it was made.</summary>
     public ConcurrentQueue<(string Operation, string Key, WriteId Id)> Writes { get; } = new();
@@ -47,6 +54,11 @@ public sealed class StoreFaults
 
         try
         {
+            if (FailBeforeSending(key, _attemptsPerKey.AddOrUpdate(key, 1, (_, n) => n + 1)) is { } failure)
+            {
+                throw failure;
+            }
+
             var result = await call();
             if (LoseEveryReply(key) || (LoseFirstReply(key) && _lostOnce.TryAdd(key, 0)))
             {

@@ -10,6 +10,8 @@ public class TransientErrorsTests
     {
         new ShardUnavailableException("no leader"),
         new ShardBusyException("no quorum"),
+        new StorageBackendUnavailableException("db", 5432, "storage", "Connection refused"),
+        new OrleansException("wrapped", new StorageBackendUnavailableException("db", 5432, "storage", "Connection refused")),
         new TimeoutException(),
         new SiloUnavailableException("gone"),
         new ConnectionFailedException("refused"),
@@ -23,6 +25,7 @@ public class TransientErrorsTests
         new ValueTooLargeException("big"),
         new InvalidRequestException("bad"),
         new StorageException("anything else the store reports on purpose"),
+        new StorageInternalException("System.InvalidOperationException", "a bug"),
         new InvalidOperationException(),
         new OrleansException("wrapped", new VersionConflictException("k", 1, 2)),
     };

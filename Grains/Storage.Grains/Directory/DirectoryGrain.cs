@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Runtime.MembershipService.SiloMetadata;
@@ -12,20 +13,21 @@ namespace Storage.Directory;
 /// </summary>
 public sealed partial class DirectoryGrain : Grain, IDirectoryGrain
 {
-    private readonly IPersistentState<DirectoryState> _state;
+    private readonly GrainStateSlot<DirectoryState> _state;
     private readonly IClusterMembershipService _membership;
     private readonly ISiloMetadataCache _metadata;
     private readonly DirectoryOptions _options;
     private readonly ILogger<DirectoryGrain> _logger;
+    private bool _loaded;
 
     public DirectoryGrain(
-        [PersistentState("directory", StorageProviders.Checkpoints)] IPersistentState<DirectoryState> state,
+        [FromKeyedServices(StorageProviders.Checkpoints)] IGrainStorage storage,
         IClusterMembershipService membership,
         ISiloMetadataCache metadata,
         IOptions<DirectoryOptions> options,
         ILogger<DirectoryGrain> logger)
     {
-        _state = state;
+        _state = new GrainStateSlot<DirectoryState>(storage, "directory", this.GetGrainId());
         _membership = membership;
         _metadata = metadata;
         _options = options.Value;
@@ -34,6 +36,14 @@ public sealed partial class DirectoryGrain : Grain, IDirectoryGrain
 
     public async Task<ShardMap?> GetShardMap()
     {
+        if (!_loaded)
+        {
+            // Loaded by the first call rather than at activation, so that a database failure is an error of this
+            // call (typed by the store's grain call filter), not a failed activation handed to callers untranslated.
+            await _state.ReadStateAsync();
+            _loaded = true;
+        }
+
         if (_state.State.Map is { } map)
         {
             return map;

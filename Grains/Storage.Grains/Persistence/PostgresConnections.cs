@@ -76,7 +76,7 @@ internal static class PostgresConnections
     }
 
     /// <summary>"Failed to connect to 127.0.0.1:1 (Connection refused)": the chain of messages, deduplicated.</summary>
-    private static string Describe(Exception ex)
+    internal static string Describe(Exception ex)
     {
         var parts = new List<string>();
         for (var e = ex; e is not null; e = e.InnerException)

@@ -24,6 +24,7 @@ public sealed partial class StoreGrain : Grain, IStore
     private readonly Orleans.Runtime.MembershipService.SiloMetadata.ISiloMetadataCache _metadata;
     private readonly ILogger<StoreGrain> _logger;
     private readonly TimeSpan _replicaCallTimeout;
+    private readonly string? _connectionString;
 
     public StoreGrain(
         ShardMapCache maps,
@@ -31,6 +32,7 @@ public sealed partial class StoreGrain : Grain, IStore
         IOptions<RouterOptions> options,
         IOptions<ShardReplicaOptions> replicaOptions,
         IOptions<StoreLimitsOptions> limits,
+        IOptions<StorageOptions> storage,
         IClusterMembershipService membership,
         Orleans.Runtime.MembershipService.SiloMetadata.ISiloMetadataCache metadata,
         ILogger<StoreGrain> logger)
@@ -43,6 +45,7 @@ public sealed partial class StoreGrain : Grain, IStore
         _metadata = metadata;
         _logger = logger;
         _replicaCallTimeout = replicaOptions.Value.OperationTimeout + ReplicaCallMargin;
+        _connectionString = storage.Value.ConnectionString;
     }
 
     /// <summary>
@@ -191,11 +194,13 @@ public sealed partial class StoreGrain : Grain, IStore
 
             if (DateTime.UtcNow + delay >= deadline)
             {
-                LogGaveUp(shard.ShardId, attempt + 1, last?.Message ?? "");
+                // The last error goes to the client inside this one, so it must be one Orleans can serialize.
+                var cause = ErrorBoundary.WireSafe(last!, _connectionString);
+                LogGaveUp(shard.ShardId, attempt + 1, cause.Message);
                 throw new ShardUnavailableException(
-                    $"shard {shard.ShardId} did not answer within {_options.RetryBudget.TotalSeconds:0.#} s ({attempt + 1} attempts; last: {last?.Message}); " +
+                    $"shard {shard.ShardId} did not answer within {_options.RetryBudget.TotalSeconds:0.#} s ({attempt + 1} attempts; last: {cause.Message}); " +
                     "a write may or may not have been applied: retrying it with the same WriteId is safe",
-                    last!);
+                    cause);
             }
 
             await Task.Delay(delay);

@@ -31,7 +31,9 @@ public sealed partial class LeadershipHandoff : ILifecycleParticipant<ISiloLifec
             {
                 return await _grains.GetGrain<IShardReplicaGrain>(key).HandOffLeadership().WaitAsync(TimeSpan.FromSeconds(5), ct);
             }
-            catch (Exception e) when (e is TimeoutException or OrleansException or OperationCanceledException)
+            // A replica's own failure arrives typed (e.g. StorageBackendUnavailableException while it re-activates):
+            // like a timeout, it only means no hand-off from this one.
+            catch (Exception e) when (e is TimeoutException or OrleansException or OperationCanceledException or StorageException)
             {
                 return false;
             }

@@ -8,10 +8,35 @@ namespace Storage.Shards;
 // Activation: load the checkpoint and the log tail, bootstrap a new group's founders, start the node and its timer.
 public sealed partial class ShardReplicaGrain
 {
+    /// <summary>
+    /// A failed activation's exception goes to every waiting caller as it is, past the grain call filters, so it is
+    /// translated here (<see cref="ErrorBoundary"/>): PostgreSQL being down while a replica activates is the common
+    /// case, and the router must see a transient, typed error to retry with the same WriteId.
+    /// </summary>
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await ActivateAsync(cancellationToken);
+        }
+        catch (Exception e)
+        {
+            var typed = ErrorBoundary.Translate(e, _connectionString);
+            if (ReferenceEquals(typed, e))
+            {
+                throw;
+            }
+
+            LogActivationFailed(e, _keyText, typed.GetType().Name);
+            throw typed;
+        }
+    }
+
+    private async Task ActivateAsync(CancellationToken cancellationToken)
     {
         _keyText = this.GetPrimaryKeyString();
         _key = ReplicaKey.Parse(_keyText);
+        await _checkpoint.ReadStateAsync();
         _incarnation = await _store.AcquireIncarnationAsync(_keyText, cancellationToken);
 
         var cp = _checkpoint.State;

@@ -4,6 +4,9 @@ namespace Storage.Shards;
 
 public sealed partial class ShardReplicaGrain
 {
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Replica {Replica} failed to activate; callers get {Typed}")]
+    private partial void LogActivationFailed(Exception exception, string replica, string typed);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Replica {Replica} active (incarnation {Incarnation}, checkpoint {Checkpoint}, last index {Last}, {Conf})")]
     private partial void LogActivated(string replica, long incarnation, long checkpoint, long last, string conf);
 

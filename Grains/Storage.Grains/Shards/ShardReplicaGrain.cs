@@ -1,6 +1,8 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
+using Orleans.Storage;
 using Storage.Directory;
 using Storage.Persistence;
 using Storage.Raft;
@@ -27,7 +29,8 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain
     private readonly StoreLimits _limits;
     private readonly ShardMapCache _maps;
     private readonly ReplicaMetrics _metrics;
-    private readonly IPersistentState<ReplicaCheckpoint> _checkpoint;
+    private readonly GrainStateSlot<ReplicaCheckpoint> _checkpoint;
+    private readonly string? _connectionString;
     private readonly string _siloKey;
     private readonly LocalReplicas _localReplicas;
     private readonly IReplicaFaultHooks _faultHooks;
@@ -50,6 +53,9 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain
     private long _bytesSinceCheckpoint;
     private bool _checkpointInFlight;
 
+    /// <summary>The grain-storage state name of the checkpoint (the rows written so far carry it).</summary>
+    private const string CheckpointStateName = "checkpoint";
+
     public ShardReplicaGrain(
         ILogger<ShardReplicaGrain> logger,
         LogWriter writer,
@@ -61,7 +67,8 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain
         ILocalSiloDetails silo,
         LocalReplicas localReplicas,
         IReplicaFaultHooks faultHooks,
-        [PersistentState("checkpoint", StorageProviders.Checkpoints)] IPersistentState<ReplicaCheckpoint> checkpoint)
+        IOptions<StorageOptions> storage,
+        [FromKeyedServices(StorageProviders.Checkpoints)] IGrainStorage checkpointStorage)
     {
         _logger = logger;
         _writer = writer;
@@ -70,7 +77,9 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain
         _limits = limits.Value.ToLimits();
         _maps = maps;
         _metrics = metrics;
-        _checkpoint = checkpoint;
+        // Read in OnActivateAsync, not by [PersistentState]: see GrainStateSlot.
+        _checkpoint = new GrainStateSlot<ReplicaCheckpoint>(checkpointStorage, CheckpointStateName, this.GetGrainId());
+        _connectionString = storage.Value.ConnectionString;
         _siloKey = SiloKeys.Of(silo.SiloAddress);
         _localReplicas = localReplicas;
         _faultHooks = faultHooks;
