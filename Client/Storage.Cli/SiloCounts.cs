@@ -23,8 +23,8 @@ internal readonly record struct SiloCounts(int Replicas, int Leaders)
     }
 
     /// <summary>
-    /// The counts of one silo row. A dead row shares its address with the silo that restarted there, so only rows
-    /// that are not dead get the address's counts.
+    /// The counts of one silo row. A dead silo runs nothing, whatever replica reports name its address (a silo
+    /// that restarted there is its own row), so only rows that are not dead get the address's counts.
     /// </summary>
     public static SiloCounts For(IReadOnlyDictionary<string, SiloCounts> counts, ClusterSilo silo) =>
         silo.State == "Dead" ? default : counts.GetValueOrDefault(silo.Address);
