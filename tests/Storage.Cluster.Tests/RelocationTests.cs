@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Orleans.Configuration;
 using Orleans.TestingHost;
+using Storage.Persistence;
 using Storage.Shards;
 using Storage.TestKit;
 using Xunit;
@@ -22,6 +23,11 @@ public sealed class RelocationTests : IAsyncLifetime
     // (35 activations of one replica in 8 s before the fix).
     private const long MovesPerReplica = 2;
 
+    // Tries to move one replica home while its silo refuses activations. With a back-off of 1 s, then 2 s, then 4 s,
+    // a replica tries 3 times from its first try to 5 s after the first failure is counted, a 4th only 9 s or more
+    // after its first: one spare try for a slow machine. Without back-off it was one try per 200 ms pass.
+    private const long MaxTriesWhileRefused = 4;
+
     private static readonly Dictionary<string, string?> Settings = new()
     {
         ["Storage:Keeper:Period"] = "00:00:00.200",
@@ -35,7 +41,7 @@ public sealed class RelocationTests : IAsyncLifetime
     private StorageCluster _cluster = null!;
 
     // Read by the silo host delegate when the test starts a silo: the address to reuse and whether it may host replicas.
-    private (int SiloPort, int GatewayPort, bool HostsReplicas)? _nextSilo;
+    private (int SiloPort, int GatewayPort, bool HostsReplicas, RefusingLogStore? Refusing)? _nextSilo;
 
     public RelocationTests(ITestOutputHelper output) => _output = output;
 
@@ -56,6 +62,17 @@ public sealed class RelocationTests : IAsyncLifetime
                 o.SiloPort = next.SiloPort;
                 o.GatewayPort = next.GatewayPort;
             });
+            if (next.Refusing is { } refusing)
+            {
+                // AddStorageServer has run (the cluster's own silo configuration comes first); the last registration wins.
+                var store = host.Services.Last(d => d.ServiceType == typeof(IRaftLogStore));
+                host.Services.AddSingleton<IRaftLogStore>(sp =>
+                {
+                    refusing.Attach((IRaftLogStore)store.ImplementationFactory!(sp));
+                    return refusing;
+                });
+            }
+
             if (!next.HostsReplicas)
             {
                 // Active in membership, but its grain manifest lacks the replica grain: placement cannot use it.
@@ -118,6 +135,42 @@ public sealed class RelocationTests : IAsyncLifetime
     private async Task<long> StandInCountAsync(InProcessSiloHandle victim) =>
         (await _cluster.ShardMapAsync()).Shards.Sum(s => s.Replicas.Count(r => r.SiloKey == StorageCluster.KeyOf(victim)));
 
+    [Fact]
+    public async Task MovesThatDoNotLandHomeBackOffThenTheReplicasGoHome()
+    {
+        using var relocations = new RelocationCounter();
+        var (victim, standing) = await KillASiloAsync();
+        var standIns = await StandInCountAsync(victim);
+
+        // Placement offers the returned silo, but no replica can activate there until the test lets it.
+        var refusing = new RefusingLogStore();
+        await StartAtAsync(victim, hostsReplicas: true, refusing);
+        await WaitUntilAsync(() => relocations.Failed >= 1, TimeSpan.FromSeconds(60), "no failed move counted");
+        // An observation window, as above: long enough for many keeper passes and several back-off steps.
+        await Task.Delay(TimeSpan.FromSeconds(5));
+        var started = relocations.Started;
+        _output.WriteLine($"while refusing: {started} moves asked for, {relocations.Failed} did not land home");
+        Assert.InRange(started, 1, standIns * MaxTriesWhileRefused);
+        Assert.InRange(relocations.Failed, 1, started);
+
+        refusing.Refusing = false;
+        var home = await WaitUntilHomeAsync(TimeSpan.FromSeconds(90));
+
+        // A failed try may leave the replica re-activated where it stood (a new incarnation), then one move home.
+        AssertMovesBounded(standing, home, MaxTriesWhileRefused + 1);
+        Assert.InRange(relocations.Started, started, started + (standIns * MovesPerReplica));
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition, TimeSpan timeout, string what)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"{what} within {timeout.TotalSeconds} s");
+            await Task.Delay(100);
+        }
+    }
+
     /// <summary>Kills the silo that hosts replica 1 of shard 0 and waits until its replicas stand in elsewhere.</summary>
     private async Task<(InProcessSiloHandle Victim, ClusterStatus Standing)> KillASiloAsync()
     {
@@ -130,9 +183,9 @@ public sealed class RelocationTests : IAsyncLifetime
         return (victim, standing);
     }
 
-    private async Task<InProcessSiloHandle> StartAtAsync(InProcessSiloHandle previous, bool hostsReplicas)
+    private async Task<InProcessSiloHandle> StartAtAsync(InProcessSiloHandle previous, bool hostsReplicas, RefusingLogStore? refusing = null)
     {
-        _nextSilo = (previous.SiloAddress.Endpoint.Port, previous.GatewayAddress!.Endpoint.Port, hostsReplicas);
+        _nextSilo = (previous.SiloAddress.Endpoint.Port, previous.GatewayAddress!.Endpoint.Port, hostsReplicas, refusing);
         try
         {
             var silo = await _cluster.Cluster.StartAdditionalSiloAsync();
