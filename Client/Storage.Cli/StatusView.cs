@@ -4,7 +4,10 @@ using Spectre.Console.Rendering;
 
 namespace Storage.Cli;
 
-/// <summary>Renders <see cref="ClusterStatus"/> as two tables: the silos, then one row per replica grouped by shard.</summary>
+/// <summary>
+/// Renders <see cref="ClusterStatus"/> as two tables: the silos with how many replicas and leaders each runs, then one
+/// row per replica grouped by shard.
+/// </summary>
 internal static class StatusView
 {
     /// <param name="console">Where to draw.</param>
@@ -22,15 +25,20 @@ internal static class StatusView
             $"shard map version {status.ShardMapVersion}: {status.Silos.Count(s => s.State == "Active")} active silos, {status.Shards.Count} shards, {leaders} with a leader{hidden}"));
 
         var silos = new Table().Title("silos");
-        foreach (var column in new[] { "address", "name", "region", "zone", "state" })
+        foreach (var column in new[] { "address", "name", "region", "zone", "state", "replicas", "leaders" })
         {
             silos.AddColumn(column);
         }
 
+        silos.Columns[5].RightAligned();
+        silos.Columns[6].RightAligned();
+        var counts = SiloCounts.Of(status);
+
         // Live silos first; among the dead, the newest incarnation is not knowable from the status, so keep the server's order.
         foreach (var silo in status.Silos.Where(s => showDead || s.State != "Dead").OrderBy(s => s.State == "Dead"))
         {
-            silos.AddRow(Cells(silo.Address, silo.Name, Blank(silo.Region), Blank(silo.Zone), silo.State));
+            var count = SiloCounts.For(counts, silo);
+            silos.AddRow(Cells(silo.Address, silo.Name, Blank(silo.Region), Blank(silo.Zone), silo.State, N(count.Replicas), N(count.Leaders)));
         }
 
         console.Write(silos);

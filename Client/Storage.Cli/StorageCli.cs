@@ -215,11 +215,20 @@ public static class StorageCli
     private static Command Status(CliContext context)
     {
         var dead = new Option<bool>("--dead") { Description = "Also list dead silos (Orleans keeps their membership rows for days)" };
-        var command = new Command("status", "Show the silos (address, name, region, zone, state) and every shard's leader and replicas with commit index, applied index and apply lag") { dead };
+        var json = new Option<bool>("--json") { Description = "Print the status as one JSON object (every silo, dead ones too; see docs/client-usage.md for its shape)" };
+        var command = new Command("status", "Show the shard map version, the silos (address, name, region, zone, state, replica and leader counts) and every shard's leader and replicas with commit index, applied index and apply lag") { dead, json };
         command.SetAction((parse, ct) => ExecuteAsync(parse, context, ct, async client =>
         {
             var status = await client.GetStatusAsync(ct).ConfigureAwait(false);
-            StatusView.Render(ConsoleFor(context.Out), status, parse.GetValue(dead));
+            if (parse.GetValue(json))
+            {
+                context.Out.WriteLine(StatusJson.Write(status, JsonOptions));
+            }
+            else
+            {
+                StatusView.Render(ConsoleFor(context.Out), status, parse.GetValue(dead));
+            }
+
             return ExitCodes.Ok;
         }));
         return command;

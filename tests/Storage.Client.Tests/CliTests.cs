@@ -1,5 +1,7 @@
+using System.Text.Json;
 using Storage.Cli;
 using Xunit;
+using Xunit.Abstractions;
 
 namespace Storage.Client.Tests;
 
@@ -8,8 +10,13 @@ namespace Storage.Client.Tests;
 public sealed class CliTests
 {
     private readonly ClientClusterFixture _fixture;
+    private readonly ITestOutputHelper _output;
 
-    public CliTests(ClientClusterFixture fixture) => _fixture = fixture;
+    public CliTests(ClientClusterFixture fixture, ITestOutputHelper output)
+    {
+        _fixture = fixture;
+        _output = output;
+    }
 
     [Fact]
     public async Task PutGetDeleteAndTheirOutput()
@@ -115,11 +122,12 @@ public sealed class CliTests
         var run = await _fixture.RunCliAsync("status");
         var withDead = await _fixture.RunCliAsync("status", "--dead");
         var status = await _fixture.Client.GetStatusAsync();
+        _output.WriteLine(run.Stdout);
 
         Assert.True(run.ExitCode == ExitCodes.Ok, run.ToString());
         Assert.Equal("", run.Stderr);
         Assert.StartsWith($"shard map version {status.ShardMapVersion}: 3 active silos, 4 shards, 4 with a leader", run.Stdout, StringComparison.Ordinal);
-        foreach (var header in new[] { "address", "name", "region", "zone", "state", "shard", "leader", "replica", "silo", "role", "commit", "applied", "apply lag" })
+        foreach (var header in new[] { "address", "name", "region", "zone", "state", "replicas", "leaders", "shard", "leader", "replica", "silo", "role", "commit", "applied", "apply lag" })
         {
             Assert.Contains(header, run.Stdout, StringComparison.Ordinal);
         }
@@ -129,6 +137,10 @@ public sealed class CliTests
             var row = Assert.Single(run.StdoutLines, l => l.Contains(silo.Name, StringComparison.Ordinal) && l.Contains(silo.Region, StringComparison.Ordinal));
             Assert.Contains(silo.Address, row, StringComparison.Ordinal);
             Assert.Contains("Active", row, StringComparison.Ordinal);
+            // The last two cells are the silo's replica and leader counts; 4 shards x 3 replicas over 3 regions: 4 each.
+            var cells = row.Split('│', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Where(c => c.Length > 0).ToArray();
+            Assert.Equal("4", cells[^2]);
+            Assert.InRange(int.Parse(cells[^1], System.Globalization.CultureInfo.InvariantCulture), 0, 4);
         }
 
         // One row per replica: 4 shards x 3 replicas, exactly one leader each.
@@ -139,6 +151,58 @@ public sealed class CliTests
         Assert.Equal(ExitCodes.Ok, withDead.ExitCode);
         Assert.DoesNotContain("dead silo entries", run.Stdout, StringComparison.Ordinal);
         Assert.Equal(3, withDead.StdoutLines.Count(l => l.Contains("Active", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task StatusJsonHasTheMapVersionSilosWithCountsAndShards()
+    {
+        var run = await _fixture.RunCliAsync("status", "--json");
+        var status = await _fixture.Client.GetStatusAsync();
+        _output.WriteLine(run.Stdout);
+
+        Assert.True(run.ExitCode == ExitCodes.Ok, run.ToString());
+        Assert.Equal("", run.Stderr);
+        Assert.Single(run.StdoutLines);
+        using var document = JsonDocument.Parse(run.Stdout);
+        var root = document.RootElement;
+        Assert.Equal(status.ShardMapVersion, root.GetProperty("shardMapVersion").GetInt64());
+
+        var silos = root.GetProperty("silos").EnumerateArray().ToList();
+        Assert.Equal(status.Silos.Select(s => s.Address).Order(), silos.Select(s => s.GetProperty("address").GetString()).Order());
+        Assert.All(silos, s => Assert.Equal("Active", s.GetProperty("state").GetString()));
+
+        var shards = root.GetProperty("shards").EnumerateArray().ToList();
+        Assert.Equal(status.Shards.Select(s => s.ShardId).Order(), shards.Select(s => s.GetProperty("shardId").GetInt32()));
+        var replicas = shards.SelectMany(s => s.GetProperty("replicas").EnumerateArray().Select(r => (Shard: s, Replica: r))).ToList();
+        Assert.Equal(12, replicas.Count);
+        Assert.All(replicas, r =>
+        {
+            Assert.True(r.Replica.GetProperty("reachable").GetBoolean());
+            Assert.Equal(
+                r.Replica.GetProperty("commitIndex").GetInt64() - r.Replica.GetProperty("appliedIndex").GetInt64(),
+                r.Replica.GetProperty("applyLag").GetInt64());
+        });
+
+        // Replicas do not move in this cluster: each silo runs the replicas the cluster status puts on it.
+        foreach (var silo in silos)
+        {
+            var address = silo.GetProperty("address").GetString();
+            Assert.Equal(status.Shards.SelectMany(s => s.Replicas).Count(r => r.Silo == address), silo.GetProperty("replicas").GetInt32());
+        }
+
+        // Leaders may be handed over between two status calls, so leader counts are checked against the same document:
+        // each silo's count is the number of shards whose leader replica reported from it.
+        Assert.All(shards, s => Assert.Equal(JsonValueKind.Number, s.GetProperty("leader").ValueKind));
+        foreach (var silo in silos)
+        {
+            var address = silo.GetProperty("address").GetString();
+            var led = shards.Count(s => s.GetProperty("replicas").EnumerateArray()
+                .Any(r => r.GetProperty("replicaId").GetInt64() == s.GetProperty("leader").GetInt64() && r.GetProperty("silo").GetString() == address));
+            Assert.Equal(led, silo.GetProperty("leaders").GetInt32());
+        }
+
+        Assert.Equal(4, silos.Sum(s => s.GetProperty("leaders").GetInt32()));
+        Assert.Equal(12, silos.Sum(s => s.GetProperty("replicas").GetInt32()));
     }
 
     [Fact]

@@ -17,6 +17,16 @@ internal sealed class ReplicaKeeperOptionsValidator : IValidateOptions<ReplicaKe
             errors.Add($"{ReplicaKeeperOptions.SectionName}:HomeStableFor must not be negative (got {options.HomeStableFor})");
         }
 
+        if (options.RelocationBackoff <= TimeSpan.Zero)
+        {
+            errors.Add($"{ReplicaKeeperOptions.SectionName}:RelocationBackoff must be positive (got {options.RelocationBackoff})");
+        }
+
+        if (options.RelocationBackoffMax < options.RelocationBackoff)
+        {
+            errors.Add($"{ReplicaKeeperOptions.SectionName}:RelocationBackoffMax must be at least RelocationBackoff (got {options.RelocationBackoffMax} < {options.RelocationBackoff})");
+        }
+
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }

@@ -15,6 +15,8 @@ public sealed class ReplicaMetrics : IDisposable
         LeaderChanges = _meter.CreateCounter<long>("storage.replica.leader_changes", "events", "Times a replica on this silo became leader");
         Handoffs = _meter.CreateCounter<long>("storage.replica.handoffs", "events", "Leaderships handed over because the silo was stopping");
         Checkpoints = _meter.CreateCounter<long>("storage.replica.checkpoints", "checkpoints", "Checkpoints written (log truncated below them)");
+        Relocations = _meter.CreateCounter<long>("storage.replica.relocations", "moves", "Stand-in replicas asked to move back to their home silo");
+        RelocationsFailed = _meter.CreateCounter<long>("storage.replica.relocations_failed", "moves", "Moves home that did not land there (the replica then backs off)");
     }
 
     public Counter<long> Applied { get; }
@@ -24,6 +26,12 @@ public sealed class ReplicaMetrics : IDisposable
     public Counter<long> Checkpoints { get; }
 
     public Counter<long> Handoffs { get; }
+
+    /// <summary>Counted by the keeper of the silo a stand-in leaves, once per move it asks for.</summary>
+    public Counter<long> Relocations { get; }
+
+    /// <summary>Counted by the same keeper when it finds the replica did not land on its home silo.</summary>
+    public Counter<long> RelocationsFailed { get; }
 
     public void Dispose() => _meter.Dispose();
 }

@@ -6,9 +6,14 @@ namespace Storage.Shards;
 /// <summary>
 /// Affinity, not pinning: the chosen silo if it is compatible and alive, otherwise a silo picked by the
 /// replica key's hash (the replica's state is in PostgreSQL, so it can run anywhere until moved).
+/// A replica moving home (<see cref="RelocationKey"/> in the migration's request context) goes to its home silo
+/// or nowhere: this silo is answered instead, which calls the migration off.
 /// </summary>
 public sealed class ReplicaPlacementDirector : IPlacementDirector
 {
+    /// <summary>Request-context key a replica sets when it migrates to move home (<see cref="ShardReplicaGrain.Relocate"/>).</summary>
+    public const string RelocationKey = "storage.relocate";
+
     private readonly ShardMapCache _maps;
 
     public ReplicaPlacementDirector(ShardMapCache maps) => _maps = maps;
@@ -19,6 +24,13 @@ public sealed class ReplicaPlacementDirector : IPlacementDirector
         if (compatible.Length == 0)
         {
             throw new OrleansException($"no compatible silo for {target.GrainIdentity}");
+        }
+
+        // A move home that placement cannot honour would only trade one stand-in silo for another.
+        var relocating = target.RequestContextData?.ContainsKey(RelocationKey) == true;
+        if (relocating)
+        {
+            return Task.FromResult(HomeIfCompatible(target, compatible) ?? context.LocalSilo);
         }
 
         var keyText = target.GrainIdentity.Key.ToString()!;
@@ -52,5 +64,27 @@ public sealed class ReplicaPlacementDirector : IPlacementDirector
         }
 
         return Task.FromResult(ordered[(int)(slot % (ulong)ordered.Length)]);
+    }
+
+    /// <summary>The replica's home silo (the one its shard map names) if it is among <paramref name="compatible"/>.</summary>
+    private SiloAddress? HomeIfCompatible(PlacementTarget target, SiloAddress[] compatible)
+    {
+        if (_maps.Current is not { } map)
+        {
+            return null;
+        }
+
+        ReplicaKey key;
+        try
+        {
+            key = ReplicaKey.Parse(target.GrainIdentity.Key.ToString()!);
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
+
+        var home = map.FindShard(key.Shard)?.Replicas.FirstOrDefault(r => r.ReplicaId == key.Replica)?.SiloKey;
+        return home is null ? null : compatible.FirstOrDefault(s => SiloKeys.Of(s) == home);
     }
 }

@@ -70,8 +70,21 @@ public sealed partial class ShardReplicaGrain
             await HandOffLeadership();
         }
 
+        // A migration, not a deactivation: Orleans places the new activation and registers it in the grain
+        // directory in place of this one, so calls routed by stale caches to this silo are forwarded home. After a
+        // plain deactivation the next such call re-created the replica right here, and it never got home. The
+        // director sees the request context captured here and calls the move off unless it can place the replica
+        // on its home silo.
         LogRelocating(_keyText, _siloKey);
-        Stop("relocating to its assigned silo");
+        RequestContext.Set(ReplicaPlacementDirector.RelocationKey, true);
+        try
+        {
+            MigrateOnIdle();
+        }
+        finally
+        {
+            RequestContext.Remove(ReplicaPlacementDirector.RelocationKey);
+        }
     }
 
     public Task<bool> TransferLeadership(long targetReplica)
