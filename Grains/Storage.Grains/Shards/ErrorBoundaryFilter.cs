@@ -21,14 +21,13 @@ internal sealed partial class ErrorBoundaryFilter : IIncomingGrainCallFilter
         _logger = logger;
     }
 
-    public async Task Invoke(IIncomingGrainCallContext context)
-    {
-        if (context.Grain is not (IStore or IShardReplicaGrain or IDirectoryGrain))
-        {
-            await context.Invoke();
-            return;
-        }
+    // Every incoming call passes here (Raft's one-way deliveries included): other grains' calls go straight through,
+    // without an async frame of this filter's own.
+    public Task Invoke(IIncomingGrainCallContext context) =>
+        context.Grain is IStore or IShardReplicaGrain or IDirectoryGrain ? InvokeTranslatingAsync(context) : context.Invoke();
 
+    private async Task InvokeTranslatingAsync(IIncomingGrainCallContext context)
+    {
         try
         {
             await context.Invoke();
