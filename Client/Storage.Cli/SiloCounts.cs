@@ -4,7 +4,7 @@ namespace Storage.Cli;
 internal readonly record struct SiloCounts(int Replicas, int Leaders)
 {
     /// <summary>
-    /// Counts by silo address, from where each replica reported itself. An unreachable replica did not report, so
+    /// Counts by silo name, from where each replica reported itself. An unreachable replica did not report, so
     /// it is not counted anywhere (its row names the silo the map assigns it, not one it is known to run on).
     /// </summary>
     public static IReadOnlyDictionary<string, SiloCounts> Of(ClusterStatus status)
@@ -23,9 +23,9 @@ internal readonly record struct SiloCounts(int Replicas, int Leaders)
     }
 
     /// <summary>
-    /// The counts of one silo row. A dead silo runs nothing, whatever replica reports name its address (a silo
-    /// that restarted there is its own row), so only rows that are not dead get the address's counts.
+    /// The counts of one silo row. A dead silo runs nothing, whatever replica reports name it (a silo
+    /// that restarted is its own row), so only rows that are not dead get the name's counts.
     /// </summary>
     public static SiloCounts For(IReadOnlyDictionary<string, SiloCounts> counts, ClusterSilo silo) =>
-        silo.State == "Dead" ? default : counts.GetValueOrDefault(silo.Address);
+        silo.State == "Dead" ? default : counts.GetValueOrDefault(silo.Name);
 }

@@ -33,6 +33,7 @@ public static class StorageServerExtensions
 
         services.AddRaftLogPersistence();
         services.AddSingleton<ShardMapCache>();
+        services.AddSingleton<SiloNames>();
         services.AddSingleton<LeaderHints>();
         services.AddSingleton<ReplicaMetrics>();
         services.AddSingleton<LocalReplicas>();

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Net;
 using Orleans.Runtime.Placement;
 using Storage.Directory;
@@ -16,7 +17,12 @@ public sealed class ReplicaPlacementDirectorTests
     private static readonly SiloAddress Us = Silo(1002);
     private static readonly SiloAddress Ap = Silo(1003);
 
-    private readonly ShardMap _map = ShardMapBuilder.Build(1, 3, new[] { Eu, Us, Ap }.Select((s, i) => new SiloInfo(SiloKeys.Of(s), $"r{i}", $"r{i}-1", 1)));
+    // The map names silos; placement is offered addresses: the membership view maps one to the other.
+    private static readonly ClusterMembershipSnapshot Membership = new(
+        new[] { Eu, Us, Ap }.ToImmutableDictionary(s => s, s => new ClusterMember(s, SiloStatus.Active, NameOf(s))),
+        new MembershipVersion(1));
+
+    private readonly ShardMap _map = ShardMapBuilder.Build(1, 3, new[] { Eu, Us, Ap }.Select((s, i) => new SiloInfo(NameOf(s), $"r{i}", $"r{i}-1", 1)));
     private readonly ReplicaPlacementDirector _director;
 
     public ReplicaPlacementDirectorTests()
@@ -24,7 +30,7 @@ public sealed class ReplicaPlacementDirectorTests
         // The cache only asks the directory when it holds no map; this one is handed the map directly.
         var maps = new ShardMapCache(null!);
         maps.Update(_map);
-        _director = new ReplicaPlacementDirector(maps);
+        _director = new ReplicaPlacementDirector(maps, new SiloNames(() => Membership));
     }
 
     [Fact]
@@ -58,7 +64,7 @@ public sealed class ReplicaPlacementDirectorTests
     {
         var shard = _map.Shards[0];
         var replica = shard.Replicas[0];
-        return (shard.ReplicaKey(replica.ReplicaId), new[] { Eu, Us, Ap }.Single(s => SiloKeys.Of(s) == replica.SiloKey));
+        return (shard.ReplicaKey(replica.ReplicaId), new[] { Eu, Us, Ap }.Single(s => NameOf(s) == replica.SiloKey));
     }
 
     private static SiloAddress[] Others(SiloAddress home) => new[] { Eu, Us, Ap }.Where(s => !s.Equals(home)).ToArray();
@@ -70,6 +76,8 @@ public sealed class ReplicaPlacementDirectorTests
         0);
 
     private static SiloAddress Silo(int port) => SiloAddress.New(new IPEndPoint(IPAddress.Loopback, port), 1);
+
+    private static string NameOf(SiloAddress silo) => $"silo-{silo.Endpoint.Port}";
 
     private sealed class Context : IPlacementContext
     {

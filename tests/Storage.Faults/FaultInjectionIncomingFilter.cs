@@ -16,7 +16,7 @@ public sealed class FaultInjectionIncomingFilter : IIncomingGrainCallFilter
     public FaultInjectionIncomingFilter(FaultController faults, ILocalSiloDetails silo)
     {
         _faults = faults;
-        _local = SiloKeys.Of(silo.SiloAddress);
+        _local = SiloKeys.Of(silo);
     }
 
     public async Task Invoke(IIncomingGrainCallContext context)

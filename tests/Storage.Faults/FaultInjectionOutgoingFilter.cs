@@ -8,7 +8,7 @@ public sealed class FaultInjectionOutgoingFilter : IOutgoingGrainCallFilter
     internal const string SourceSiloKey = "storage.fault.src";
     private readonly string _localSilo;
 
-    public FaultInjectionOutgoingFilter(ILocalSiloDetails silo) => _localSilo = SiloKeys.Of(silo.SiloAddress);
+    public FaultInjectionOutgoingFilter(ILocalSiloDetails silo) => _localSilo = SiloKeys.Of(silo);
 
     public Task Invoke(IOutgoingGrainCallContext context)
     {

@@ -172,7 +172,7 @@ public sealed class StorageCluster : IAsyncDisposable
     }
 
     /// <summary>The silo's identity in the shard map (<see cref="Storage.Directory.SiloKeys"/>).</summary>
-    public static string KeyOf(InProcessSiloHandle silo) => Storage.Directory.SiloKeys.Of(silo.SiloAddress);
+    public static string KeyOf(InProcessSiloHandle silo) => silo.Name;
 
     /// <summary>The handle of the silo whose shard-map identity is <paramref name="siloKey"/>.</summary>
     public InProcessSiloHandle SiloFor(string siloKey) =>

@@ -84,7 +84,7 @@ public sealed partial class DirectoryGrain : Grain, IDirectoryGrain
 
             var meta = _metadata.GetSiloMetadata(member.SiloAddress).Metadata;
             result.Add(new SiloInfo(
-                SiloKeys.Of(member.SiloAddress),
+                SiloKeys.Of(member),
                 meta.TryGetValue(SiloMetadataKeys.Region, out var region) ? region : "default",
                 meta.TryGetValue(SiloMetadataKeys.Zone, out var zone) ? zone : "default",
                 1));

@@ -100,16 +100,16 @@ public sealed partial class StoreGrain : Grain, IStore
     public async Task<ClusterStatus> GetStatusAsync()
     {
         var map = await _maps.GetAsync(refresh: true);
-        // One row per endpoint: its newest incarnation (a restarted silo leaves a dead row with the same address).
+        // One row per silo name: its newest incarnation (a restarted silo leaves a dead row with the same name).
         var silos = _membership.CurrentSnapshot.Members.Values
-            .GroupBy(m => SiloKeys.Of(m.SiloAddress))
+            .GroupBy(SiloKeys.Of)
             .Select(g => g.OrderByDescending(m => m.SiloAddress.Generation).First())
-            .OrderBy(m => SiloKeys.Of(m.SiloAddress), StringComparer.Ordinal)
+            .OrderBy(SiloKeys.Of, StringComparer.Ordinal)
             .Select(m =>
             {
                 var meta = m.Status == SiloStatus.Active ? _metadata.GetSiloMetadata(m.SiloAddress).Metadata : null;
                 return new ClusterSilo(
-                    SiloKeys.Of(m.SiloAddress),
+                    m.SiloAddress.Endpoint.ToString(),
                     m.Name,
                     meta is not null && meta.TryGetValue(SiloMetadataKeys.Region, out var region) ? region : "",
                     meta is not null && meta.TryGetValue(SiloMetadataKeys.Zone, out var zone) ? zone : "",

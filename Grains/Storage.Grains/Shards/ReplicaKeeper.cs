@@ -94,10 +94,10 @@ public sealed partial class ReplicaKeeper : ILifecycleParticipant<ISiloLifecycle
     private async Task KeepOnceAsync(CancellationToken ct)
     {
         var map = await _maps.GetAsync(ct, refresh: true);
-        var me = SiloKeys.Of(_local.SiloAddress);
+        var me = SiloKeys.Of(_local);
         var alive = _membership.CurrentSnapshot.Members.Values
             .Where(m => m.Status == SiloStatus.Active)
-            .Select(m => SiloKeys.Of(m.SiloAddress))
+            .Select(SiloKeys.Of)
             .ToHashSet();
         TrackStability(alive);
         var touches = new List<Task>();
@@ -255,10 +255,7 @@ public sealed partial class ReplicaKeeper : ILifecycleParticipant<ISiloLifecycle
     /// </summary>
     private bool PlacementCanUse(string home, GrainType replicaGrain)
     {
-        var silo = _membership.CurrentSnapshot.Members.Values
-            .Where(m => m.Status == SiloStatus.Active && SiloKeys.Of(m.SiloAddress) == home)
-            .Select(m => m.SiloAddress)
-            .FirstOrDefault();
+        var silo = SiloKeys.ActiveSilo(home, _membership.CurrentSnapshot);
         return silo is not null
             && _manifests.Current.Silos.TryGetValue(silo, out var manifest)
             && manifest.Grains.ContainsKey(replicaGrain);

@@ -15,8 +15,13 @@ public sealed class ReplicaPlacementDirector : IPlacementDirector
     public const string RelocationKey = "storage.relocate";
 
     private readonly ShardMapCache _maps;
+    private readonly SiloNames _names;
 
-    public ReplicaPlacementDirector(ShardMapCache maps) => _maps = maps;
+    public ReplicaPlacementDirector(ShardMapCache maps, SiloNames names)
+    {
+        _maps = maps;
+        _names = names;
+    }
 
     public Task<SiloAddress> OnAddActivation(PlacementStrategy strategy, PlacementTarget target, IPlacementContext context)
     {
@@ -34,7 +39,7 @@ public sealed class ReplicaPlacementDirector : IPlacementDirector
         }
 
         var keyText = target.GrainIdentity.Key.ToString()!;
-        var ordered = compatible.OrderBy(SiloKeys.Of, StringComparer.Ordinal).ToArray();
+        var ordered = compatible.OrderBy(_names.Of, StringComparer.Ordinal).ToArray();
         var slot = KeyHash.Of(keyText);
         if (_maps.Current is { } map)
         {
@@ -47,7 +52,7 @@ public sealed class ReplicaPlacementDirector : IPlacementDirector
                 {
                     foreach (var silo in compatible)
                     {
-                        if (SiloKeys.Of(silo) == replicas![ordinal].SiloKey)
+                        if (_names.Of(silo) == replicas![ordinal].SiloKey)
                         {
                             return Task.FromResult(silo);
                         }
@@ -85,6 +90,6 @@ public sealed class ReplicaPlacementDirector : IPlacementDirector
         }
 
         var home = map.FindShard(key.Shard)?.Replicas.FirstOrDefault(r => r.ReplicaId == key.Replica)?.SiloKey;
-        return home is null ? null : compatible.FirstOrDefault(s => SiloKeys.Of(s) == home);
+        return home is null ? null : compatible.FirstOrDefault(s => _names.Of(s) == home);
     }
 }

@@ -80,7 +80,7 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain
         // Read in OnActivateAsync, not by [PersistentState]: see GrainStateSlot.
         _checkpoint = new GrainStateSlot<ReplicaCheckpoint>(checkpointStorage, CheckpointStateName, this.GetGrainId());
         _connectionString = storage.Value.ConnectionString;
-        _siloKey = SiloKeys.Of(silo.SiloAddress);
+        _siloKey = SiloKeys.Of(silo);
         _localReplicas = localReplicas;
         _faultHooks = faultHooks;
     }

@@ -33,8 +33,8 @@ public sealed class LocalSilo
 
     public int HttpPort { get; }
 
-    /// <summary>The silo's key in shard maps and status (its silo endpoint), e.g. 127.0.0.1:11111.</summary>
-    public string SiloKey => string.Create(CultureInfo.InvariantCulture, $"127.0.0.1:{SiloPort}");
+    /// <summary>The silo's key in shard maps and status: its name (<c>Storage:SiloName</c>), whatever its ports.</summary>
+    public string SiloKey => Name;
 
     public Uri ReadyUrl => new(string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{HttpPort}/health/ready"));
 
