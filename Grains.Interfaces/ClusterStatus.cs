@@ -1,11 +1,16 @@
 namespace Storage;
 
-/// <summary>What <c>storage status</c> shows: the silos and every shard's replicas.</summary>
+/// <summary>
+/// What <c>storage status</c> shows: the silos and every shard's replicas, the replica moves in flight and the silos
+/// being drained.
+/// </summary>
 [GenerateSerializer, Alias("Storage.ClusterStatus")]
 public sealed record ClusterStatus(
     [property: Id(0)] long ShardMapVersion,
     [property: Id(1)] IReadOnlyList<ClusterSilo> Silos,
-    [property: Id(2)] IReadOnlyList<ShardStatus> Shards);
+    [property: Id(2)] IReadOnlyList<ShardStatus> Shards,
+    [property: Id(3)] IReadOnlyList<ReplicaMove>? Moves = null,
+    [property: Id(4)] IReadOnlyList<string>? Draining = null);
 
 [GenerateSerializer, Alias("Storage.ClusterSilo")]
 public sealed record ClusterSilo(

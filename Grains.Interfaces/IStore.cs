@@ -34,4 +34,26 @@ public interface IStore : IGrainWithIntegerKey
     /// <summary>Silos with their region and zone, and every shard with its leader, replicas, commit index and apply lag.</summary>
     [Alias("Status")]
     Task<ClusterStatus> GetStatusAsync();
+
+    /// <summary>
+    /// Operators: asks the cluster to move every replica and leader off silo <paramref name="silo"/> (its name), e.g.
+    /// before it is removed for good. Returns once the drain is recorded; the moves follow in bounded steps (watch
+    /// <see cref="GetStatusAsync"/>). The silo gets nothing new until <see cref="UndrainAsync"/>.
+    /// Throws <see cref="InvalidRequestException"/> for a silo the cluster does not know.
+    /// </summary>
+    [Alias("Drain")]
+    Task DrainAsync(string silo);
+
+    /// <summary>Operators: ends a drain; the silo is filled again gradually.</summary>
+    [Alias("Undrain")]
+    Task UndrainAsync(string silo);
+
+    /// <summary>
+    /// Operators: splits shard <paramref name="shardId"/> at hash <paramref name="splitAt"/> (default: the hash that
+    /// halves its keys). Returns the shard map version that has the new shard, once every replica of the shard
+    /// applied the split and the map was published. Throws <see cref="InvalidRequestException"/> for an unknown
+    /// shard or a split point outside the shard's range.
+    /// </summary>
+    [Alias("Split")]
+    Task<long> SplitAsync(int shardId, ulong? splitAt = null);
 }

@@ -34,16 +34,22 @@ public sealed partial class DirectoryGrain : Grain, IDirectoryGrain
         _logger = logger;
     }
 
-    public async Task<ShardMap?> GetShardMap()
+    /// <summary>
+    /// Loads the persisted state on first use rather than at activation, so that a database failure is an error of
+    /// the call (typed by the store's grain call filter), not a failed activation handed to callers untranslated.
+    /// </summary>
+    private async Task LoadAsync()
     {
         if (!_loaded)
         {
-            // Loaded by the first call rather than at activation, so that a database failure is an error of this
-            // call (typed by the store's grain call filter), not a failed activation handed to callers untranslated.
             await _state.ReadStateAsync();
             _loaded = true;
         }
+    }
 
+    public async Task<ShardMap?> GetShardMap()
+    {
+        await LoadAsync();
         if (_state.State.Map is { } map)
         {
             return map;
@@ -95,6 +101,12 @@ public sealed partial class DirectoryGrain : Grain, IDirectoryGrain
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Shard map not created yet: {Active} of {Required} silos active")]
     private partial void LogWaiting(int active, int required);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Silo {Silo} is being drained (asked by {Who})")]
+    private partial void LogDraining(string silo, string who);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Silo {Silo} is no longer drained")]
+    private partial void LogUndrained(string silo);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Created shard map v{Version}: {Shards} shards x {Replicas} replicas over {Silos}")]
     private partial void LogCreated(long version, int shards, int replicas, string silos);

@@ -23,6 +23,26 @@ internal sealed class DirectoryOptionsValidator : IValidateOptions<DirectoryOpti
             errors.Add($"Storage:Directory:InitialSilos must be at least 1 (got {options.RequiredSilos})");
         }
 
+        if (options.RebalancePeriod <= TimeSpan.Zero)
+        {
+            errors.Add($"Storage:Directory:RebalancePeriod must be positive (got {options.RebalancePeriod})");
+        }
+
+        if (options.GiveUpAfter < TimeSpan.Zero)
+        {
+            errors.Add($"Storage:Directory:GiveUpAfter must not be negative (got {options.GiveUpAfter})");
+        }
+
+        if (options.MaxMovesInFlight is < 1 or > 1000)
+        {
+            errors.Add($"Storage:Directory:MaxMovesInFlight must be between 1 and 1000 (got {options.MaxMovesInFlight})");
+        }
+
+        if (options.MoveRetryAfter <= TimeSpan.Zero)
+        {
+            errors.Add($"Storage:Directory:MoveRetryAfter must be positive (got {options.MoveRetryAfter})");
+        }
+
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }

@@ -1,9 +1,20 @@
 namespace Storage.Directory;
 
-/// <summary>What the directory persists through grain storage.</summary>
+/// <summary>
+/// What the directory persists through grain storage: the map, and the placement work it has decided on — written
+/// before any of it is acted on, so that a new activation of the directory carries on where the last one stopped.
+/// </summary>
 [GenerateSerializer, Alias("Storage.DirectoryState")]
 public sealed class DirectoryState
 {
     [Id(0)]
     public ShardMap? Map { get; set; }
+
+    /// <summary>Moves made by a map version and not yet seen finished.</summary>
+    [Id(1)]
+    public List<ReplicaMove> Moves { get; set; } = new();
+
+    /// <summary>Silos asked to leave: they get nothing and their replicas and leaders move off.</summary>
+    [Id(2)]
+    public List<SiloDrain> Drains { get; set; } = new();
 }

@@ -134,8 +134,22 @@ public sealed partial class StoreGrain : Grain, IStore
             return new ShardStatus(shard.ShardId, leader?.ReplicaId ?? 0, replicas);
         }));
 
-        return new ClusterStatus(map.Version, silos, shards);
+        var placement = await Directory.GetPlacement();
+        return new ClusterStatus(map.Version, silos, shards, placement.Moves, placement.Draining);
     }
+
+    public Task DrainAsync(string silo) => Directory.Drain(silo, leaving: false);
+
+    public Task UndrainAsync(string silo) => Directory.Undrain(silo);
+
+    public async Task<long> SplitAsync(int shardId, ulong? splitAt = null)
+    {
+        var version = await Directory.Split(shardId, splitAt);
+        _maps.Update((await _maps.GetAsync(refresh: true)));
+        return version;
+    }
+
+    private IDirectoryGrain Directory => GrainFactory.GetGrain<IDirectoryGrain>(0);
 
     private async Task<WriteResult> WriteAsync(KvCommand command)
     {
