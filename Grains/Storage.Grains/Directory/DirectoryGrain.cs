@@ -17,6 +17,7 @@ public sealed partial class DirectoryGrain : Grain, IDirectoryGrain
     private readonly IClusterMembershipService _membership;
     private readonly ISiloMetadataCache _metadata;
     private readonly DirectoryOptions _options;
+    private readonly ShardMapCache _maps;
     private readonly ILogger<DirectoryGrain> _logger;
     private bool _loaded;
 
@@ -25,12 +26,14 @@ public sealed partial class DirectoryGrain : Grain, IDirectoryGrain
         IClusterMembershipService membership,
         ISiloMetadataCache metadata,
         IOptions<DirectoryOptions> options,
+        ShardMapCache maps,
         ILogger<DirectoryGrain> logger)
     {
         _state = new GrainStateSlot<DirectoryState>(storage, "directory", this.GetGrainId());
         _membership = membership;
         _metadata = metadata;
         _options = options.Value;
+        _maps = maps;
         _logger = logger;
     }
 

@@ -17,4 +17,8 @@ public sealed class DirectoryState
     /// <summary>Silos asked to leave: they get nothing and their replicas and leaders move off.</summary>
     [Id(2)]
     public List<SiloDrain> Drains { get; set; } = new();
+
+    /// <summary>Raft membership changes in progress (replacements, replication-factor changes), at most one per shard.</summary>
+    [Id(4)]
+    public List<MembershipChange> MembershipChanges { get; set; } = new();
 }
