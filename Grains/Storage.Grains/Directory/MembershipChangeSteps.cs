@@ -79,8 +79,8 @@ public static class MembershipChangeSteps
                 {
                     var successor = leader.Voters
                         .Where(v => v != id)
-                        .OrderByDescending(leader.MatchOf)
-                        .ThenBy(v => v == change.Joining) // routers with an older map know the others
+                        .OrderBy(v => v == change.Joining) // routers with an older map know the others, not the newcomer
+                        .ThenByDescending(leader.MatchOf)
                         .ThenBy(v => v)
                         .FirstOrDefault();
                     return successor == 0
