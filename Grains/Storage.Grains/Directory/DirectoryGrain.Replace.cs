@@ -180,9 +180,8 @@ public sealed partial class DirectoryGrain
     {
         for (var i = 0; i < StepsPerPass; i++)
         {
-            var map = _state.State.Map!;
-            var leader = await FindLeaderAsync(map, change.ShardId);
-            var step = MembershipChangeSteps.Next(change, map, leader);
+            var leader = await FindLeaderAsync(_state.State.Map!, change.ShardId);
+            var step = MembershipChangeSteps.Next(change, _state.State.Map!, leader);
             LogMembershipStep(change.ShardId, Describe(change), step.ToString());
             switch (step.Kind)
             {

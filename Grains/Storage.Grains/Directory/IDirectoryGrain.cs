@@ -1,3 +1,5 @@
+using Orleans.Concurrency;
+
 namespace Storage.Directory;
 
 /// <summary>
@@ -8,11 +10,15 @@ namespace Storage.Directory;
 public interface IDirectoryGrain : IGrainWithIntegerKey
 {
     /// <summary>The shard map, created on first use once enough silos are members; null until then.</summary>
-    [Alias("GetShardMap")]
+    /// <remarks>
+    /// Interleaves with the directory's other work: a rebalancer pass calls replicas, and a replica (activating,
+    /// retiring) reads the map from here; a non-interleaving read would deadlock with the pass until it timed out.
+    /// </remarks>
+    [Alias("GetShardMap"), AlwaysInterleave]
     Task<ShardMap?> GetShardMap();
 
     /// <summary>Moves in flight, drains and given-up silos.</summary>
-    [Alias("GetPlacement")]
+    [Alias("GetPlacement"), AlwaysInterleave]
     Task<PlacementStatus> GetPlacement();
 
     /// <summary>
