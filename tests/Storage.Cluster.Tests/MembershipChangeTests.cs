@@ -73,7 +73,9 @@ public sealed class MembershipChangeTests : IAsyncLifetime
         var silos = _cluster.Cluster.Silos.Select(StorageCluster.KeyOf).ToList();
 
         await using var load = Load.Start(store, writers: 4);
-        await load.WaitForAcknowledgedAsync(40);
+
+        // Enough writes that shard 0's leader checkpointed and truncated its log: a new replica catches up by snapshot.
+        await WaitUntilAsync(async () => (await LeaderViewAsync(0)).FirstIndex > 1, "shard 0's leader truncates its log");
 
         // 1. A follower. Raft messages to the target silo are lost at first, so the learner cannot catch up: the change
         // waits there, for sure, while the directory is deactivated twice; then the rest runs with a deactivation after

@@ -4,7 +4,8 @@ namespace Storage.Shards;
 /// A replica's view of its Raft group, for membership decisions. <see cref="Voters"/> and <see cref="Learners"/> are the
 /// membership as of the replica's commit index (a change only counts once committed); <see cref="Match"/> is the
 /// leader's replication progress per member (how far each member's log is known to match the leader's), empty unless
-/// <see cref="IsLeader"/>.
+/// <see cref="IsLeader"/>. <see cref="FirstIndex"/> is the first entry its log still holds (above 1 once it checkpointed
+/// and truncated: a member that needs older entries gets a snapshot).
 /// </summary>
 [GenerateSerializer, Alias("Storage.ReplicaGroupView")]
 public sealed record ReplicaGroupView(
@@ -16,7 +17,8 @@ public sealed record ReplicaGroupView(
     [property: Id(5)] long LastIndex,
     [property: Id(6)] IReadOnlyList<long> Voters,
     [property: Id(7)] IReadOnlyList<long> Learners,
-    [property: Id(8)] IReadOnlyDictionary<long, long> Match)
+    [property: Id(8)] IReadOnlyDictionary<long, long> Match,
+    [property: Id(9)] long FirstIndex = 1)
 {
     public bool IsVoter(long replica) => Voters.Contains(replica);
 

@@ -150,7 +150,8 @@ public sealed partial class ShardReplicaGrain
             _node.LastIndex,
             committed.Voters.ToArray(),
             committed.Learners.ToArray(),
-            match);
+            match,
+            _node.FirstIndex);
     }
 
     /// <summary>Waits until the entry at <paramref name="index"/> is applied with <paramref name="term"/>.</summary>
