@@ -11,9 +11,32 @@ public sealed partial class DirectoryGrain
     // Steps one change may take in one pass before the next change gets its turn (each is persisted or idempotent).
     private const int StepsPerPass = 8;
 
+    // Every replica call of a pass is bounded: a replica that activates may read the map from here, and while this
+    // activation is being deactivated those reads wait for the pass to end.
     private static readonly TimeSpan ReplicaQueryTimeout = TimeSpan.FromSeconds(3);
 
+    // A membership change answers within the replica's operation timeout (5 s by default), or not at all.
+    private static readonly TimeSpan ReplicaChangeTimeout = TimeSpan.FromSeconds(15);
+
     public async Task<long> ReplaceReplica(int shardId, long replicaId, string silo)
+    {
+        await _gate.WaitAsync();
+        try
+        {
+            return await ReplaceReplicaCoreAsync(shardId, replicaId, silo);
+        }
+        catch (InconsistentStateException)
+        {
+            _loaded = false; // another activation wrote: re-read on the next use
+            throw new ShardBusyException("the directory's state changed meanwhile (another activation wrote it); nothing was changed, retry");
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private async Task<long> ReplaceReplicaCoreAsync(int shardId, long replicaId, string silo)
     {
         await LoadAsync();
         var map = _state.State.Map
@@ -63,12 +86,13 @@ public sealed partial class DirectoryGrain
     }
 
     /// <summary>
-    /// One pass over membership changes, called by the rebalancer loop: starts replication-factor changes for shards
-    /// whose voter count differs from <see cref="DirectoryOptions.ReplicationFactor"/> (within
-    /// <see cref="DirectoryOptions.MaxMovesInFlight"/>, one change per shard), then advances every change in progress by
-    /// the steps it can take now. A failing step is logged and tried again on the next pass.
+    /// One pass over membership changes, called by the rebalancer pass with <see cref="_gate"/> held: starts
+    /// replication-factor changes for shards whose voter count differs from <see cref="DirectoryOptions.ReplicationFactor"/>
+    /// (within <see cref="DirectoryOptions.MaxMovesInFlight"/>, one change per shard), then advances every change in
+    /// progress by the steps it can take now. A failing step is logged and tried again on the next pass; a write that
+    /// lost to another activation (<see cref="InconsistentStateException"/>) ends the pass for the caller to re-read.
     /// </summary>
-    public async Task StepMembershipChangesAsync()
+    private async Task StepMembershipChangesAsync()
     {
         await LoadAsync();
         if (_state.State.Map is null)
@@ -84,24 +108,14 @@ public sealed partial class DirectoryGrain
         {
             LogReplicationFactorFailed(e.GetType().Name, e.Message);
         }
-        catch (InconsistentStateException)
-        {
-            await _state.ReadStateAsync();
-            return;
-        }
+
         foreach (var change in _state.State.MembershipChanges.ToList())
         {
             try
             {
                 await AdvanceAsync(change);
             }
-            catch (InconsistentStateException)
-            {
-                // Another directory activation wrote: take its state and stop this pass; the next one carries on.
-                await _state.ReadStateAsync();
-                return;
-            }
-            catch (Exception e)
+            catch (Exception e) when (e is not InconsistentStateException)
             {
                 LogMembershipStepFailed(change.ShardId, Describe(change), e.GetType().Name, e.Message);
             }
@@ -111,8 +125,8 @@ public sealed partial class DirectoryGrain
     private async Task StartReplicationFactorChangesAsync()
     {
         var map = _state.State.Map!;
-        var silos = ActiveSilos().Where(s => !IsDraining(s.SiloKey)).ToList();
-        var usable = silos.Select(s => s.SiloKey).ToHashSet(StringComparer.Ordinal);
+        var silos = ActiveSilos().Select(s => IsDraining(s.SiloKey) ? s with { Weight = 0 } : s).ToList();
+        var usable = silos.Where(s => s.Weight > 0).Select(s => s.SiloKey).ToHashSet(StringComparer.Ordinal);
         foreach (var shard in map.Shards)
         {
             if (_state.State.Moves.Count >= _options.MaxMovesInFlight)
@@ -128,8 +142,7 @@ public sealed partial class DirectoryGrain
             var voters = shard.Replicas.Count(r => r.Role == ReplicaRole.Voter);
             if (voters < _options.ReplicationFactor)
             {
-                // Lead: swap for RebalancePlanner.ChooseSilo(map, shardId, silos) once the planner is on main.
-                if (MembershipChoices.ChooseSilo(map, shard.ShardId, silos) is { } target)
+                if (RebalancePlanner.ChooseSilo(map, shard.ShardId, silos) is { } target && target.Weight > 0)
                 {
                     await StartChangeAsync(map, shard.ShardId, target, 0, "", MembershipChangeReason.ReplicationFactor);
                     map = _state.State.Map!;
@@ -161,16 +174,7 @@ public sealed partial class DirectoryGrain
         _state.State.Map = newMap;
         _state.State.MembershipChanges.Add(change);
         _state.State.Moves.Add(new ReplicaMove(shardId, leaving != 0 ? leaving : joining, from, target?.SiloKey ?? "", MoveKind.Replace, newMap.Version, now));
-        try
-        {
-            await _state.WriteStateAsync();
-        }
-        catch (InconsistentStateException)
-        {
-            await _state.ReadStateAsync();
-            throw;
-        }
-
+        await _state.WriteStateAsync();
         _maps.Update(newMap);
         LogMembershipChangeStarted(shardId, Describe(change), newMap.Version);
         return change;
@@ -190,20 +194,20 @@ public sealed partial class DirectoryGrain
                 case MembershipStepKind.AddLearner:
                     // Activated from here first, where the map that places it on its silo is current (the leader's
                     // silo may not have that version yet when its first message activates the replica).
-                    await Replica(change.ShardId, step.Replica).Ensure();
-                    await Leader(change.ShardId, leader!).ChangeMembership(MembershipChangeKind.AddLearner, step.Replica);
+                    await Replica(change.ShardId, step.Replica).Ensure().WaitAsync(ReplicaQueryTimeout);
+                    await Leader(change.ShardId, leader!).ChangeMembership(MembershipChangeKind.AddLearner, step.Replica).WaitAsync(ReplicaChangeTimeout);
                     break;
                 case MembershipStepKind.RecordCatchUp:
                     change = await SaveChangeAsync(change, change with { CatchUpTo = step.Index });
                     break;
                 case MembershipStepKind.Promote:
-                    await Leader(change.ShardId, leader!).ChangeMembership(MembershipChangeKind.Promote, step.Replica);
+                    await Leader(change.ShardId, leader!).ChangeMembership(MembershipChangeKind.Promote, step.Replica).WaitAsync(ReplicaChangeTimeout);
                     break;
                 case MembershipStepKind.TransferLeadership:
-                    await Leader(change.ShardId, leader!).TransferLeadership(step.Replica);
+                    await Leader(change.ShardId, leader!).TransferLeadership(step.Replica).WaitAsync(ReplicaQueryTimeout);
                     return; // the new leader is asked on the next pass
                 case MembershipStepKind.Remove:
-                    await Leader(change.ShardId, leader!).ChangeMembership(MembershipChangeKind.Remove, step.Replica);
+                    await Leader(change.ShardId, leader!).ChangeMembership(MembershipChangeKind.Remove, step.Replica).WaitAsync(ReplicaChangeTimeout);
                     break;
                 case MembershipStepKind.UpdateMap:
                     _state.State.Map = step.Map!;
@@ -213,7 +217,7 @@ public sealed partial class DirectoryGrain
                 case MembershipStepKind.Retire:
                     try
                     {
-                        await Replica(change.ShardId, step.Replica).Retire();
+                        await Replica(change.ShardId, step.Replica).Retire(_state.State.Map!).WaitAsync(ReplicaChangeTimeout);
                     }
                     catch (ReplicaRemovedException)
                     {

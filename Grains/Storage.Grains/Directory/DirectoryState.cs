@@ -21,4 +21,8 @@ public sealed class DirectoryState
     /// <summary>Raft membership changes in progress (replacements, replication-factor changes), at most one per shard.</summary>
     [Id(4)]
     public List<MembershipChange> MembershipChanges { get; set; } = new();
+
+    /// <summary>Moves finished since the map was made (ids 3 and 4 are the pending split and membership change).</summary>
+    [Id(5)]
+    public long MovesMade { get; set; }
 }

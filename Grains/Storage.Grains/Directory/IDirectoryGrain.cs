@@ -1,5 +1,3 @@
-using Orleans.Concurrency;
-
 namespace Storage.Directory;
 
 /// <summary>
@@ -10,15 +8,11 @@ namespace Storage.Directory;
 public interface IDirectoryGrain : IGrainWithIntegerKey
 {
     /// <summary>The shard map, created on first use once enough silos are members; null until then.</summary>
-    /// <remarks>
-    /// Interleaves with the directory's other work: a rebalancer pass calls replicas, and a replica (activating,
-    /// retiring) reads the map from here; a non-interleaving read would deadlock with the pass until it timed out.
-    /// </remarks>
-    [Alias("GetShardMap"), AlwaysInterleave]
+    [Alias("GetShardMap")]
     Task<ShardMap?> GetShardMap();
 
     /// <summary>Moves in flight, drains and given-up silos.</summary>
-    [Alias("GetPlacement"), AlwaysInterleave]
+    [Alias("GetPlacement")]
     Task<PlacementStatus> GetPlacement();
 
     /// <summary>
@@ -31,6 +25,10 @@ public interface IDirectoryGrain : IGrainWithIntegerKey
 
     [Alias("Undrain")]
     Task Undrain(string silo);
+
+    /// <summary>A silo of this name started: ends its leaving drain (an operator's drain stays).</summary>
+    [Alias("Joined")]
+    Task Joined(string silo);
 
     /// <summary>See <see cref="IStore.SplitAsync"/>.</summary>
     [Alias("Split"), ResponseTimeout("00:01:00")]

@@ -43,11 +43,11 @@ public interface IShardReplicaGrain : IGrainWithStringKey
     Task<bool> HandOffLeadership();
 
     /// <summary>
-    /// Moves the replica back to the silo the shard map assigns it: hands off leadership if it leads, then
-    /// deactivates, so that the next message activates it there (its state is in PostgreSQL).
+    /// Moves the replica to the silo the shard map (version <paramref name="mapVersion"/> or newer) assigns it: hands
+    /// off leadership if it leads, then migrates there (its state is in PostgreSQL). Nothing if it runs there already.
     /// </summary>
     [Alias("Relocate"), ResponseTimeout("00:00:10")]
-    Task Relocate();
+    Task Relocate(long mapVersion);
 
     /// <summary>
     /// Leader balancing: if this replica leads but <paramref name="preferredReplica"/> (the shard map's
@@ -77,10 +77,12 @@ public interface IShardReplicaGrain : IGrainWithStringKey
     Task<ReplicaGroupView> GetMembership();
 
     /// <summary>
-    /// For a replica that the shard map no longer lists (removed from its group first): stops it, deletes its log, hard
-    /// state and checkpoint, and deactivates it. Throws <see cref="InvalidRequestException"/> if the map still lists it;
-    /// answers <see cref="ReplicaRemovedException"/> if it was not active (its activation retired it).
+    /// For a replica that <paramref name="map"/> (the directory's, which removed it from its group first) no longer
+    /// lists: stops it, deletes its log, hard state and checkpoint, and deactivates it. Throws
+    /// <see cref="InvalidRequestException"/> if the map still lists it; answers <see cref="ReplicaRemovedException"/> if
+    /// it was not active and this silo's map already knew (its activation retired it). The map comes with the call so
+    /// that retiring never waits for the directory, which is the caller.
     /// </summary>
     [Alias("Retire"), ResponseTimeout("00:00:30")]
-    Task Retire();
+    Task Retire(ShardMap map);
 }

@@ -104,9 +104,17 @@ public sealed partial class ShardReplicaGrain
 
     private async Task BootstrapIfFounderAsync(CancellationToken ct)
     {
-        // The directory's own map, not this silo's copy: a replica that was just removed and retired (its state
-        // deleted) may still be a voter in a stale copy, and must not found a group again.
-        var map = await _maps.GetAsync(ct, refresh: true);
+        // A replica that is a voter in this silo's copy of the map is checked against the directory's own map: one that
+        // was just removed and retired (its state deleted) may still be a voter in a stale copy, and must not found a
+        // group again. Any other replica is no founder by either map (a joining one is a learner in both), so the
+        // directory is not asked: it may be the one activating this replica, in the middle of a pass.
+        var map = await _maps.GetAsync(ct);
+        if (!IsFounder(map))
+        {
+            return;
+        }
+
+        map = await _maps.GetAsync(ct, refresh: true);
         if (IsRemoved(map))
         {
             throw new ReplicaRemovedException(_keyText, map.Version);
@@ -115,13 +123,12 @@ public sealed partial class ShardReplicaGrain
         var shard = map.FindShard(_key.Shard)
             ?? throw new InvalidRequestException($"unknown shard {_key.Shard} (shard map version {map.Version})");
 
-        // A replica that joins later (a replacement, a higher replication factor) enters the map as a learner and
-        // learns everything from the leader; it has durable state before the map makes it a voter.
-        var founders = shard.Replicas.Where(r => r.Role == ReplicaRole.Voter).Select(r => r.ReplicaId).ToList();
-        if (!founders.Contains(_key.Replica))
+        if (!IsFounder(map))
         {
             return;
         }
+
+        var founders = shard.Replicas.Where(r => r.Role == ReplicaRole.Voter).Select(r => r.ReplicaId).ToList();
 
         var entries = MemoryRaftLog.BootstrapEntries(founders);
         var hardState = new HardState(1, 0, entries.Count);
@@ -134,4 +141,12 @@ public sealed partial class ShardReplicaGrain
         _log.SetHardState(hardState);
         LogBootstrapped(_keyText, string.Join(",", founders));
     }
+
+    /// <summary>
+    /// A founder is a voter of its shard in the map. A replica that joins later (a replacement, a higher replication
+    /// factor) enters the map as a learner and learns everything from the leader; it has durable state before the map
+    /// makes it a voter, so it never bootstraps.
+    /// </summary>
+    private bool IsFounder(ShardMap map) =>
+        map.FindShard(_key.Shard)?.Replicas.Any(r => r.ReplicaId == _key.Replica && r.Role == ReplicaRole.Voter) == true;
 }

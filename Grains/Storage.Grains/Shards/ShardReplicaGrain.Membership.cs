@@ -87,11 +87,12 @@ public sealed partial class ShardReplicaGrain
         return Task.FromResult(View());
     }
 
-    public async Task Retire()
+    public async Task Retire(ShardMap map)
     {
         // The directory drops a replica from the map only after its removal from the group committed; the map is what
         // this replica can check (it may never have received the entry that removed it).
-        var map = await _maps.GetAsync(refresh: true);
+        ArgumentNullException.ThrowIfNull(map);
+        _maps.Update(map);
         if (!IsRemoved(map))
         {
             throw new InvalidRequestException($"replica {_keyText} is still in shard map version {map.Version}: remove it from its group and the map first");

@@ -144,20 +144,6 @@ public sealed class MembershipChangeStepsTests
     }
 
     [Fact]
-    public void A_silo_for_a_new_replica_is_in_a_new_region_first_and_never_one_holding_the_shard()
-    {
-        var map = ThreeSilos(); // eu, us, ap used by every shard
-        var chosen = MembershipChoices.ChooseSilo(map, 0, Silos);
-        Assert.NotNull(chosen);
-        Assert.DoesNotContain(chosen!.SiloKey, map.FindShard(0)!.Replicas.Select(r => r.SiloKey));
-
-        var twoRegions = ShardMapBuilder.Build(1, 2, [Silos[0], Silos[1]]);
-        Assert.Equal("s3", MembershipChoices.ChooseSilo(twoRegions, 0, Silos)!.SiloKey); // ap: the region not used yet
-        Assert.Null(MembershipChoices.ChooseSilo(map, 0, Silos.Take(3).ToArray()));
-        Assert.Null(MembershipChoices.ChooseSilo(map, 0, [Silos[3] with { Weight = 0 }]));
-    }
-
-    [Fact]
     public void The_voter_removed_for_the_replication_factor_is_one_on_an_unusable_silo_first()
     {
         var map = ShardMapBuilder.Build(1, 5, Silos);
