@@ -1,3 +1,4 @@
+using Storage.Shards;
 using Xunit;
 
 namespace Storage.Cluster.Tests;
@@ -39,5 +40,35 @@ public sealed class MembershipChangeRequestTests
         var after = await _fixture.Cluster.ShardMapAsync();
         Assert.Equal(map, after);
         Assert.Empty((await _fixture.Cluster.Client.GetGrain<Storage.Directory.IDirectoryGrain>(0).GetPlacement()).Moves);
+    }
+
+    [Fact]
+    public async Task AReplicaRefusesInvalidMembershipChangesAndRepeatsOfDoneOnesChangeNothing()
+    {
+        var map = await _fixture.Cluster.ShardMapAsync();
+        var shard = map.Shards[0];
+        var status = await _fixture.Store.GetStatusAsync();
+        var leaderId = status.Shards.Single(s => s.ShardId == shard.ShardId).LeaderReplica;
+        Assert.NotEqual(0, leaderId);
+        var leader = _fixture.Cluster.Replica(shard.ShardId, leaderId);
+        var follower = _fixture.Cluster.Replica(shard.ShardId, shard.Replicas.First(r => r.ReplicaId != leaderId).ReplicaId);
+        var before = await leader.GetMembership();
+        Assert.True(before.IsLeader);
+        Assert.Equal(shard.Replicas.Select(r => r.ReplicaId).Order(), before.Voters.Order());
+        Assert.Equal(shard.Replicas.Select(r => r.ReplicaId).Order(), before.Match.Keys.Order());
+
+        var notLeader = await Assert.ThrowsAsync<NotLeaderException>(() => follower.ChangeMembership(MembershipChangeKind.Promote, 9999));
+        Assert.Equal(leaderId, notLeader.Leader);
+        var notLearner = await Assert.ThrowsAsync<InvalidRequestException>(() => leader.ChangeMembership(MembershipChangeKind.Promote, 9999));
+        Assert.Contains("not a learner", notLearner.Message, StringComparison.Ordinal);
+        await Assert.ThrowsAsync<InvalidRequestException>(() => leader.ChangeMembership(MembershipChangeKind.AddLearner, 0));
+
+        // Already in effect: answered with the group as it is.
+        var again = await leader.ChangeMembership(MembershipChangeKind.AddLearner, shard.Replicas[^1].ReplicaId);
+        Assert.Equal(before.Voters.Order(), again.Voters.Order());
+        Assert.Empty(again.Learners);
+        var retired = await Assert.ThrowsAsync<InvalidRequestException>(() => follower.Retire(map));
+        Assert.Contains("still in shard map", retired.Message, StringComparison.Ordinal);
+        Assert.Equal(before.Voters.Order(), (await leader.GetMembership()).Voters.Order());
     }
 }
