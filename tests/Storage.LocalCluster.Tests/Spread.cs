@@ -6,13 +6,20 @@ namespace Storage.LocalCluster.Tests;
 /// <summary>
 /// When a cluster has converged on a set of silos: no move in flight, every shard with its full set of voters on
 /// those silos, running where the map says and reachable, a leader for every shard, and replicas and leaders spread
-/// evenly (each silo within [floor, ceil] of its share). Also the least number of replica moves any planner needs to
-/// get from one placement to an even one on a new set of silos.
+/// evenly. Placement puts a shard's replicas in distinct regions first, so with as many replicas as regions each
+/// region holds one replica of every shard whatever its number of silos: replicas are even when each silo holds
+/// within [floor, ceil] of its region's share; leaders (any replica may lead) within [floor, ceil] of the cluster's.
+/// Also the least number of replica moves any placement that keeps those rules needs to get from one map to an even
+/// spread on a new set of silos.
 /// </summary>
 internal static class Spread
 {
     /// <summary>Why <paramref name="status"/> has not converged on <paramref name="silos"/>, or null if it has.</summary>
-    public static string? NotConverged(ClusterStatus status, ShardMap map, IReadOnlyCollection<string> silos, int replicationFactor)
+    /// <param name="status">The cluster's status.</param>
+    /// <param name="map">The directory's map.</param>
+    /// <param name="silos">The silos it should have converged on: name → region.</param>
+    /// <param name="replicationFactor">Replicas per shard.</param>
+    public static string? NotConverged(ClusterStatus status, ShardMap map, IReadOnlyDictionary<string, string> silos, int replicationFactor)
     {
         if (status.Moves is { Count: > 0 } moves)
         {
@@ -31,9 +38,9 @@ internal static class Spread
                 return $"shard {shard.ShardId} has {string.Join(", ", shard.Replicas.Select(r => $"{r.ReplicaId}@{r.SiloKey} ({r.Role})"))}";
             }
 
-            if (shard.Replicas.FirstOrDefault(r => !silos.Contains(r.SiloKey)) is { } away)
+            if (shard.Replicas.FirstOrDefault(r => !silos.ContainsKey(r.SiloKey)) is { } away)
             {
-                return $"shard {shard.ShardId} replica {away.ReplicaId} is placed on {away.SiloKey}, not one of {string.Join(", ", silos)}";
+                return $"shard {shard.ShardId} replica {away.ReplicaId} is placed on {away.SiloKey}, not one of {string.Join(", ", silos.Keys)}";
             }
         }
 
@@ -55,31 +62,55 @@ internal static class Spread
             }
         }
 
-        var replicas = Count(status, leadersOnly: false, silos);
-        var leaders = Count(status, leadersOnly: true, silos);
-        return Uneven("replicas", replicas, status.Shards.Sum(s => s.Replicas.Count)) ?? Uneven("leaders", leaders, status.Shards.Count);
+        var replicas = Count(status, leadersOnly: false, silos.Keys);
+        foreach (var region in silos.GroupBy(s => s.Value, s => s.Key))
+        {
+            var inRegion = region.ToDictionary(s => s, s => replicas[s], StringComparer.Ordinal);
+            if (Uneven($"replicas in region {region.Key}", inRegion, inRegion.Values.Sum()) is { } uneven)
+            {
+                return uneven;
+            }
+        }
+
+        return Uneven("leaders", Count(status, leadersOnly: true, silos.Keys), status.Shards.Count);
     }
 
-    /// <summary>Replicas (or leaders) per silo as "silo-0=4 silo-1=4 ...", for the test's output.</summary>
-    public static string Describe(ClusterStatus status, IReadOnlyCollection<string> silos) =>
-        string.Join(" ", silos.Order(StringComparer.Ordinal).Select(s => string.Create(CultureInfo.InvariantCulture,
-            $"{s}={Count(status, false, silos)[s]}/{Count(status, true, silos)[s]}")));
+    /// <summary>Replicas/leaders per silo as "silo-0=4/1 silo-1=4/2 ...", for the test's output.</summary>
+    public static string Describe(ClusterStatus status, IReadOnlyDictionary<string, string> silos)
+    {
+        var replicas = Count(status, false, silos.Keys);
+        var leaders = Count(status, true, silos.Keys);
+        return string.Join(" ", silos.Keys.Order(StringComparer.Ordinal).Select(s => string.Create(CultureInfo.InvariantCulture, $"{s}={replicas[s]}/{leaders[s]}")));
+    }
 
     /// <summary>
-    /// The fewest replica moves that take <paramref name="before"/> to an even placement on <paramref name="after"/>:
-    /// every replica on a silo that leaves must move, and so must those above the ceiling of a staying silo's share;
-    /// every silo below the floor of its share must receive that many. Each move does one of each, so the larger sum
-    /// is the bound (and, with every region able to take its share, it is reachable).
+    /// The fewest replica moves that take <paramref name="before"/> to an even placement on <paramref name="after"/>
+    /// (name → region), region by region: a replica stays in its region (every region keeps silos here, and each holds
+    /// one replica of every shard). In a region, every replica on a silo that leaves must move, and so must those above
+    /// the ceiling of a staying silo's share; every silo below the floor of its share must receive that many. A move
+    /// does one of each, so the larger sum bounds the region's moves (and is reachable).
     /// </summary>
-    public static int MinimumMoves(ShardMap before, IReadOnlyCollection<string> after)
+    public static int MinimumMoves(ShardMap before, IReadOnlyDictionary<string, string> after)
     {
-        var counts = before.Shards.SelectMany(s => s.Replicas).GroupBy(r => r.SiloKey).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
-        var total = counts.Values.Sum();
-        var floor = total / after.Count;
-        var ceiling = (total + after.Count - 1) / after.Count;
-        var mustLeave = counts.Sum(c => after.Contains(c.Key) ? Math.Max(0, c.Value - ceiling) : c.Value);
-        var mustArrive = after.Sum(s => Math.Max(0, floor - counts.GetValueOrDefault(s)));
-        return Math.Max(mustLeave, mustArrive);
+        var minimum = 0;
+        foreach (var region in before.Shards.SelectMany(s => s.Replicas).GroupBy(r => r.Region))
+        {
+            var counts = region.GroupBy(r => r.SiloKey).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
+            var staying = after.Where(s => s.Value == region.Key).Select(s => s.Key).ToList();
+            if (staying.Count == 0)
+            {
+                throw new ArgumentException($"no silo of region {region.Key} stays: its replicas would have to change region");
+            }
+
+            var total = counts.Values.Sum();
+            var floor = total / staying.Count;
+            var ceiling = (total + staying.Count - 1) / staying.Count;
+            var mustLeave = counts.Sum(c => staying.Contains(c.Key) ? Math.Max(0, c.Value - ceiling) : c.Value);
+            var mustArrive = staying.Sum(s => Math.Max(0, floor - counts.GetValueOrDefault(s)));
+            minimum += Math.Max(mustLeave, mustArrive);
+        }
+
+        return minimum;
     }
 
     /// <summary>
@@ -87,7 +118,7 @@ internal static class Spread
     /// rebalancer between two steps can look converged once); returns the status and when it first looked so.
     /// </summary>
     public static async Task<(ClusterStatus Status, ShardMap Map, TimeSpan At)> WaitAsync(
-        Func<Task<ClusterStatus>> status, Func<Task<ShardMap?>> map, IReadOnlyCollection<string> silos, int replicationFactor,
+        Func<Task<ClusterStatus>> status, Func<Task<ShardMap?>> map, IReadOnlyDictionary<string, string> silos, int replicationFactor,
         Stopwatch clock, TimeSpan timeout)
     {
         var deadline = clock.Elapsed + timeout;
@@ -123,14 +154,14 @@ internal static class Spread
 
             if (clock.Elapsed > deadline)
             {
-                throw new TimeoutException($"the cluster did not converge on {string.Join(", ", silos)} within {timeout.TotalSeconds:0} s: {reason}");
+                throw new TimeoutException($"the cluster did not converge on {string.Join(", ", silos.Keys)} within {timeout.TotalSeconds:0} s: {reason}");
             }
 
             await Task.Delay(500);
         }
     }
 
-    private static Dictionary<string, int> Count(ClusterStatus status, bool leadersOnly, IReadOnlyCollection<string> silos)
+    private static Dictionary<string, int> Count(ClusterStatus status, bool leadersOnly, IEnumerable<string> silos)
     {
         var counts = silos.ToDictionary(s => s, _ => 0, StringComparer.Ordinal);
         foreach (var shard in status.Shards)
