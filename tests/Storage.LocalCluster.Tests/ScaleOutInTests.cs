@@ -44,7 +44,11 @@ public sealed class ScaleOutInTests
 
             // 1. Scale out: three more silos, one per region, with names the cluster has never seen.
             var outBegan = clock.Elapsed;
-            await AddAsync(cluster, 3);
+            foreach (var silo in await cluster.AddSilosAsync(3))
+            {
+                _output.WriteLine($"[{clock.Elapsed.TotalSeconds,6:0.0} s] added {silo}");
+            }
+
             var all = Names(cluster, 0, 1, 2, 3, 4, 5);
             var outMinimum = Spread.MinimumMoves(start.Map, all);
             var scaledOut = await ConvergeAsync(cluster, client, all, clock, "6 silos after 3 joined");
@@ -183,15 +187,6 @@ public sealed class ScaleOutInTests
     /// <summary>The silos with these indexes: name → region.</summary>
     private static Dictionary<string, string> Names(LocalCluster cluster, params int[] indexes) =>
         indexes.Select(cluster.Silo).ToDictionary(s => s.Name, s => s.Region, StringComparer.Ordinal);
-
-    private async Task AddAsync(LocalCluster cluster, int count)
-    {
-        for (var i = 0; i < count; i++)
-        {
-            var silo = await cluster.AddSiloAsync();
-            _output.WriteLine($"added {silo}");
-        }
-    }
 
     private async Task<(ClusterStatus Status, ShardMap Map, TimeSpan At)> ConvergeAsync(
         LocalCluster cluster, StorageClient client, IReadOnlyDictionary<string, string> silos, Stopwatch clock, string what)

@@ -237,26 +237,49 @@ public sealed partial class LocalCluster : IAsyncDisposable
     /// (replicas, leaders) is up to the cluster's rebalancer.
     /// </summary>
     /// <exception cref="LocalClusterException">Its ports are taken, or it exited or was not ready within <see cref="LocalClusterOptions.ReadyTimeout"/>.</exception>
-    public async Task<LocalSilo> AddSiloAsync(CancellationToken ct = default)
+    public async Task<LocalSilo> AddSiloAsync(CancellationToken ct = default) => (await AddSilosAsync(1, ct).ConfigureAwait(false))[0];
+
+    /// <summary>
+    /// Starts <paramref name="count"/> more silo processes at once (as a scale-out does), named and placed as
+    /// <see cref="AddSiloAsync"/> does, and returns them once every one is ready.
+    /// </summary>
+    /// <exception cref="LocalClusterException">A port is taken, or a silo exited or was not ready within <see cref="LocalClusterOptions.ReadyTimeout"/>.</exception>
+    public async Task<IReadOnlyList<LocalSilo>> AddSilosAsync(int count, CancellationToken ct = default)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
         await _gate.WaitAsync(ct).ConfigureAwait(false);
         try
         {
             ObjectDisposedException.ThrowIf(_stopping is not null, this);
-            // Its index names it; its ports come from the next free slot (a restart elsewhere may have used slot = index).
-            var silo = NewSilo(_silos.Count);
-            var slot = TakeSlot();
-            silo.MoveTo(slot, Options.SiloBasePort + slot, Options.GatewayBasePort + slot, Options.HttpBasePort + slot);
-            ThrowIfTaken(silo, "add");
-            lock (_silos)
+            var added = new List<LocalSilo>();
+            for (var i = 0; i < count; i++)
             {
-                _silos.Add(silo);
+                // Its index names it; its ports come from the next free slot (a restart elsewhere may have used slot = index).
+                var silo = NewSilo(_silos.Count + i);
+                var slot = TakeSlot();
+                silo.MoveTo(slot, Options.SiloBasePort + slot, Options.GatewayBasePort + slot, Options.HttpBasePort + slot);
+                ThrowIfTaken(silo, "add");
+                added.Add(silo);
             }
 
-            await StartSiloProcessAsync(silo).ConfigureAwait(false);
-            await WaitReadyAsync(silo, DateTime.UtcNow + Options.ReadyTimeout, ct).ConfigureAwait(false);
-            LogAdded(silo.Name, silo.Pid, silo.Region, silo.Zone);
-            return silo;
+            var deadline = DateTime.UtcNow + Options.ReadyTimeout;
+            foreach (var silo in added)
+            {
+                lock (_silos)
+                {
+                    _silos.Add(silo);
+                }
+
+                await StartSiloProcessAsync(silo).ConfigureAwait(false);
+            }
+
+            await Task.WhenAll(added.Select(s => WaitReadyAsync(s, deadline, ct))).ConfigureAwait(false);
+            foreach (var silo in added)
+            {
+                LogAdded(silo.Name, silo.Pid, silo.Region, silo.Zone);
+            }
+
+            return added;
         }
         finally
         {
