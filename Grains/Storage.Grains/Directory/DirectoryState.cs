@@ -17,4 +17,8 @@ public sealed class DirectoryState
     /// <summary>Silos asked to leave: they get nothing and their replicas and leaders move off.</summary>
     [Id(2)]
     public List<SiloDrain> Drains { get; set; } = new();
+
+    /// <summary>Moves finished since the map was made (ids 3 and 4 are the pending split and membership change).</summary>
+    [Id(5)]
+    public long MovesMade { get; set; }
 }
