@@ -158,6 +158,9 @@ public sealed partial class DirectoryGrain : Grain, IDirectoryGrain
     [LoggerMessage(Level = LogLevel.Debug, Message = "Asking replica {Shard}/{Replica} to move failed: {Reason} (asked again later)")]
     private partial void LogAskFailed(int shard, long replica, string reason);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Silo {Silo} given up after {Seconds:0} s away: its replicas are placed elsewhere")]
+    private partial void LogGivenUp(string silo, double seconds);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Rebalancer pass failed: {Reason}")]
     private partial void LogPassFailed(string reason);
 

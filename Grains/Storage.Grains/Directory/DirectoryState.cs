@@ -21,4 +21,8 @@ public sealed class DirectoryState
     /// <summary>Moves finished since the map was made (ids 3 and 4 are the pending split and membership change).</summary>
     [Id(5)]
     public long MovesMade { get; set; }
+
+    /// <summary>Silos absent longer than the grace period, whose replicas were placed elsewhere; removed when they return.</summary>
+    [Id(6)]
+    public List<string> GivenUp { get; set; } = new();
 }
