@@ -51,6 +51,7 @@ public sealed partial class DirectoryGrain
         try
         {
             await LoadAsync();
+            await StepMembershipChangesAsync();
             if (_state.State.Map is not { } map)
             {
                 return;

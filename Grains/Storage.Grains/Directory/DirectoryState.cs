@@ -18,6 +18,10 @@ public sealed class DirectoryState
     [Id(2)]
     public List<SiloDrain> Drains { get; set; } = new();
 
+    /// <summary>Raft membership changes in progress (replacements, replication-factor changes), at most one per shard.</summary>
+    [Id(4)]
+    public List<MembershipChange> MembershipChanges { get; set; } = new();
+
     /// <summary>Moves finished since the map was made (ids 3 and 4 are the pending split and membership change).</summary>
     [Id(5)]
     public long MovesMade { get; set; }
