@@ -10,7 +10,7 @@ namespace Storage.Cli;
 
 /// <summary>
 /// The <c>storage</c> command: <c>put</c>, <c>get</c>, <c>delete</c>, <c>cas</c>, <c>scan</c>, <c>status</c> and the
-/// operator verbs <c>drain</c>, <c>undrain</c> and <c>split</c> against a cluster found through its PostgreSQL membership table or a list of gateways. Runs in-process with
+/// operator verbs <c>drain</c>, <c>undrain</c>, <c>split</c> and <c>replace</c> against a cluster found through its PostgreSQL membership table or a list of gateways. Runs in-process with
 /// any writers so that tests drive it exactly as a shell does. Errors are one line on stderr starting with
 /// <c>error: </c>; exit codes are in <see cref="ExitCodes"/>.
 /// </summary>
@@ -79,6 +79,7 @@ public static class StorageCli
         root.Subcommands.Add(Drain(context));
         root.Subcommands.Add(Undrain(context));
         root.Subcommands.Add(Split(context));
+        root.Subcommands.Add(Replace(context));
         root.Subcommands.Add(Storage.Bench.BenchCommand.Create(context.Out, context.Err, parse =>
         {
             var options = context.Globals.ToClientOptions(parse, context.Environment);
@@ -283,6 +284,24 @@ public static class StorageCli
             var splitAt = parse.GetValue(at) is { } text ? ParseHash(text) : null;
             var version = await client.SplitAsync(id, splitAt, ct).ConfigureAwait(false);
             context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"split shard {id}{(splitAt is { } h ? $" at {h:x16}" : "")}: shard map version {version}"));
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+
+    private static Command Replace(CliContext context)
+    {
+        var shard = new Argument<int>("shard") { Description = "The shard (see 'storage status')" };
+        var replica = new Argument<long>("replica") { Description = "The id of the replica to replace" };
+        var silo = SiloArgument();
+        silo.Description = "The name of the silo for the new replica";
+        var command = new Command("replace", "Replace a replica with a new one on another silo through Raft membership changes (learner, catch up, promote, then the old one is removed); prints the new replica's id, the steps follow (watch 'storage status')") { shard, replica, silo };
+        command.SetAction((parse, ct) => ExecuteAsync(parse, context, ct, async client =>
+        {
+            var (id, old, name) = (parse.GetValue(shard), parse.GetValue(replica), parse.GetValue(silo)!);
+            var created = await client.ReplaceReplicaAsync(id, old, name, ct).ConfigureAwait(false);
+            context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"replacing replica {old} of shard {id} with replica {created} on {name}: it joins as a learner, catches up and is promoted, then {old} is removed (watch 'storage status')"));
             return ExitCodes.Ok;
         }));
         return command;

@@ -347,6 +347,26 @@ public sealed partial class StorageClient : IAsyncDisposable
     }
 
     /// <summary>
+    /// Operators: replaces replica <paramref name="replicaId"/> of shard <paramref name="shardId"/> with a new replica on
+    /// the silo named <paramref name="silo"/>, through Raft membership changes (the new one joins as a learner, catches
+    /// up and is promoted; then the old one is removed). Returns the new replica's id once the change is recorded; the
+    /// steps follow (watch <see cref="GetStatusAsync"/>: the change is listed among the moves). Asking again for the
+    /// same replacement returns the same id, so it is retried like a read.
+    /// </summary>
+    /// <param name="shardId">The shard.</param>
+    /// <param name="replicaId">The replica to replace.</param>
+    /// <param name="silo">The name of the silo for the new replica.</param>
+    /// <param name="ct">Cancels waiting (and further retries).</param>
+    /// <returns>The new replica's id.</returns>
+    /// <exception cref="InvalidRequestException">Unknown shard or replica; an unknown, inactive or draining silo; a silo that already holds a replica of the shard; another change of the shard in progress. Nothing changed.</exception>
+    /// <exception cref="ShardUnavailableException">No answer within the retry budget: the change may or may not be recorded (asking again is safe).</exception>
+    public Task<long> ReplaceReplicaAsync(int shardId, long replicaId, string silo, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(silo);
+        return WithRetriesAsync("replace", silo, s => s.ReplaceReplicaAsync(shardId, replicaId, silo), ct);
+    }
+
+    /// <summary>
     /// Whether an error is transient, i.e. worth retrying: an unavailable shard, a lost or busy gateway, a rejected
     /// message or a timeout. For a write, such an error means its outcome is unknown.
     /// </summary>

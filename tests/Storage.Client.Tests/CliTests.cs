@@ -259,6 +259,7 @@ public sealed class CliTests
         var drain = await _fixture.RunCliAsync("drain", "no-such-silo");
         var undrain = await _fixture.RunCliAsync("undrain", "no-such-silo");
         var split = await _fixture.RunCliAsync("split", "9999");
+        var replace = await _fixture.RunCliAsync("replace", "9999", "1", (await _fixture.Client.GetStatusAsync()).Silos[0].Name);
         var status = await _fixture.Client.GetStatusAsync();
 
         Assert.Equal(ExitCodes.Error, drain.ExitCode);
@@ -270,6 +271,11 @@ public sealed class CliTests
         Assert.Equal("", split.Stdout);
         Assert.StartsWith("error: ", split.Stderr, StringComparison.Ordinal);
         Assert.Single(split.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+
+        Assert.Equal(ExitCodes.Error, replace.ExitCode);
+        Assert.Equal("", replace.Stdout);
+        Assert.StartsWith("error: ", replace.Stderr, StringComparison.Ordinal);
+        Assert.Contains("9999", replace.Stderr, StringComparison.Ordinal);
 
         // Nothing changed.
         Assert.Empty(status.Draining ?? []);
@@ -297,6 +303,8 @@ public sealed class CliTests
             await _fixture.RunCliAsync("split", "1", "--at", "xyz"),
             await _fixture.RunCliAsync("split", "1", "--at", "0x"),
             await _fixture.RunCliAsync("split", "1", "--at", "10000000000000000"), // 17 digits: beyond 64 bits
+            await _fixture.RunCliAsync("replace", "1", "2"),
+            await _fixture.RunCliAsync("replace", "1", "two", "silo-0"),
         };
 
         Assert.All(runs, r =>
@@ -322,7 +330,7 @@ public sealed class CliTests
 
         Assert.Equal(ExitCodes.Ok, help.ExitCode);
         Assert.Contains("Exit codes: 0 ok, 1 error, 2 usage, 3 version conflict, 4 not found (get), 5 cluster or shard unavailable", help.Stdout, StringComparison.Ordinal);
-        foreach (var verb in new[] { "put", "get", "delete", "cas", "scan", "status", "drain", "undrain", "split" })
+        foreach (var verb in new[] { "put", "get", "delete", "cas", "scan", "status", "drain", "undrain", "split", "replace" })
         {
             Assert.Contains($"  {verb} ", help.Stdout, StringComparison.Ordinal);
         }

@@ -54,6 +54,8 @@ public class FaultyStoreProxy : DispatchProxy
                     await _inner.UndrainAsync((string)a[0]!);
                     return true;
                 });
+            case nameof(IStore.ReplaceReplicaAsync):
+                return _faults.OperatorCallAsync("replace", () => _inner.ReplaceReplicaAsync((int)a[0]!, (long)a[1]!, (string)a[2]!));
             case nameof(IStore.SplitAsync):
                 return _faults.OperatorCallAsync("split", () => _inner.SplitAsync((int)a[0]!, (ulong?)a[1]));
         }

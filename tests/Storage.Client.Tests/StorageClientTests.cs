@@ -80,7 +80,7 @@ public sealed class StorageClientTests
     }
 
     [Fact]
-    public async Task DrainAndUndrainAreRetriedButASplitIsNot()
+    public async Task DrainUndrainAndReplaceAreRetriedButASplitIsNot()
     {
         // The first attempt of each fails as a lost gateway or a slow shard would; nothing reached the cluster.
         var store = new StoreFaults
@@ -102,9 +102,16 @@ public sealed class StorageClientTests
             var split = await Assert.ThrowsAsync<TimeoutException>(() => client.SplitAsync(0));
             var unknown = await Assert.ThrowsAsync<InvalidRequestException>(() => client.DrainAsync("no-such-silo"));
 
+            // Asking again for a replacement is answered with the same id, so it is retried; this one is refused (every
+            // silo of this 3-silo cluster holds a replica of every shard), once the transient failure is behind it.
+            var shard = (await client.GetStatusAsync()).Shards[0];
+            var refused = await Assert.ThrowsAsync<InvalidRequestException>(() => client.ReplaceReplicaAsync(shard.ShardId, shard.Replicas[0].ReplicaId, silo));
+
             Assert.Equal(3, store.Attempts["drain"]); // two for the drain, one for the unknown silo: definite, not retried
             Assert.Equal(2, store.Attempts["undrain"]);
             Assert.Equal(1, store.Attempts["split"]);
+            Assert.Equal(2, store.Attempts["replace"]);
+            Assert.False(string.IsNullOrWhiteSpace(refused.Message));
             Assert.Equal([silo], drained.Draining);
             Assert.Empty(undrained.Draining ?? []);
             Assert.Equal("test: split timed out", split.Message);

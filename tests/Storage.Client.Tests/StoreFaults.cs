@@ -27,7 +27,7 @@ public sealed class StoreFaults
     public Func<string, int, Exception?> FailBeforeSending { get; init; } = (_, _) => null;
 
     /// <summary>
-    /// An error to answer an operator call with instead of sending it, by operation (drain, undrain, split) and its
+    /// An error to answer an operator call with instead of sending it, by operation (drain, undrain, split, replace) and its
     /// attempt number (from 1); null sends the attempt.
     /// </summary>
     public Func<string, int, Exception?> FailOperatorCall { get; init; } = (_, _) => null;
