@@ -17,6 +17,7 @@ internal static class StatusJson
         {
             json.WriteStartObject();
             json.WriteNumber("shardMapVersion", status.ShardMapVersion);
+            var draining = status.Draining ?? [];
             json.WriteStartArray("silos");
             foreach (var silo in status.Silos)
             {
@@ -29,6 +30,29 @@ internal static class StatusJson
                 json.WriteString("state", silo.State);
                 json.WriteNumber("replicas", count.Replicas);
                 json.WriteNumber("leaders", count.Leaders);
+                json.WriteBoolean("draining", draining.Contains(silo.Name, StringComparer.Ordinal));
+                json.WriteEndObject();
+            }
+
+            json.WriteEndArray();
+            json.WriteStartArray("draining");
+            foreach (var silo in draining)
+            {
+                json.WriteStringValue(silo);
+            }
+
+            json.WriteEndArray();
+            json.WriteStartArray("moves");
+            foreach (var move in (status.Moves ?? []).OrderBy(m => m.StartedAt).ThenBy(m => m.ShardId))
+            {
+                json.WriteStartObject();
+                json.WriteNumber("shardId", move.ShardId);
+                json.WriteNumber("replicaId", move.ReplicaId);
+                json.WriteString("from", move.From);
+                json.WriteString("to", move.To);
+                json.WriteString("kind", move.Kind == MoveKind.Relocate ? "relocate" : "replace");
+                json.WriteNumber("mapVersion", move.MapVersion);
+                json.WriteString("startedAt", DateTime.SpecifyKind(move.StartedAt, DateTimeKind.Utc));
                 json.WriteEndObject();
             }
 

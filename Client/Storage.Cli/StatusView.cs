@@ -5,8 +5,8 @@ using Spectre.Console.Rendering;
 namespace Storage.Cli;
 
 /// <summary>
-/// Renders <see cref="ClusterStatus"/> as two tables: the silos with how many replicas and leaders each runs, then one
-/// row per replica grouped by shard.
+/// Renders <see cref="ClusterStatus"/> as tables: the silos with how many replicas and leaders each runs (a drained
+/// silo's state says so), the replica moves in flight (when there are any), then one row per replica grouped by shard.
 /// </summary>
 internal static class StatusView
 {
@@ -21,8 +21,12 @@ internal static class StatusView
         var leaders = status.Shards.Count(s => s.LeaderReplica != 0);
         var dead = status.Silos.Count(s => s.State == "Dead");
         var hidden = showDead || dead == 0 ? "" : string.Create(CultureInfo.InvariantCulture, $" ({dead} dead silo entries not shown: --dead lists them)");
+        var moves = status.Moves ?? [];
+        var draining = status.Draining ?? [];
+        var work = string.Create(CultureInfo.InvariantCulture, $"; {moves.Count} {(moves.Count == 1 ? "move" : "moves")} in flight")
+            + (draining.Count == 0 ? "" : $"; draining {string.Join(", ", draining)}");
         console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"shard map version {status.ShardMapVersion}: {status.Silos.Count(s => s.State == "Active")} active silos, {status.Shards.Count} shards, {leaders} with a leader{hidden}"));
+            $"shard map version {status.ShardMapVersion}: {status.Silos.Count(s => s.State == "Active")} active silos, {status.Shards.Count} shards, {leaders} with a leader{work}{hidden}"));
 
         var silos = new Table().Title("silos");
         foreach (var column in new[] { "address", "name", "region", "zone", "state", "replicas", "leaders" })
@@ -38,10 +42,16 @@ internal static class StatusView
         foreach (var silo in status.Silos.Where(s => showDead || s.State != "Dead").OrderBy(s => s.State == "Dead"))
         {
             var count = SiloCounts.For(counts, silo);
-            silos.AddRow(Cells(silo.Address, silo.Name, Blank(silo.Region), Blank(silo.Zone), silo.State, N(count.Replicas), N(count.Leaders)));
+            // A drained silo keeps its membership state; the drain is the operator's (or its shutdown's) request on top.
+            var state = draining.Contains(silo.Name, StringComparer.Ordinal) ? $"{silo.State}, draining" : silo.State;
+            silos.AddRow(Cells(silo.Address, silo.Name, Blank(silo.Region), Blank(silo.Zone), state, N(count.Replicas), N(count.Leaders)));
         }
 
         console.Write(silos);
+        if (moves.Count > 0)
+        {
+            console.Write(MovesTable(moves, DateTime.UtcNow));
+        }
 
         var shards = new Table().Title("shards");
         foreach (var column in new[] { "shard", "leader", "replica", "silo", "role", "term", "commit", "applied", "apply lag" })
@@ -75,6 +85,36 @@ internal static class StatusView
         }
 
         console.Write(shards);
+    }
+
+    /// <summary>The moves the directory has persisted and not yet seen finished, oldest first, with how long each has taken so far.</summary>
+    private static Table MovesTable(IReadOnlyList<ReplicaMove> moves, DateTime now)
+    {
+        var table = new Table().Title("moves in flight");
+        foreach (var column in new[] { "shard", "replica", "from", "to", "kind", "map version", "for" })
+        {
+            table.AddColumn(column);
+        }
+
+        foreach (var column in new[] { 0, 1, 5, 6 })
+        {
+            table.Columns[column].RightAligned();
+        }
+
+        foreach (var move in moves.OrderBy(m => m.StartedAt).ThenBy(m => m.ShardId))
+        {
+            var age = now - move.StartedAt;
+            table.AddRow(Cells(
+                N(move.ShardId),
+                N(move.ReplicaId),
+                move.From,
+                move.To,
+                move.Kind == MoveKind.Relocate ? "relocate" : "replace",
+                N(move.MapVersion),
+                string.Create(CultureInfo.InvariantCulture, $"{Math.Max(0, age.TotalSeconds):0} s")));
+        }
+
+        return table;
     }
 
     // Text, not markup: silo names and addresses may contain '[' which markup would parse.

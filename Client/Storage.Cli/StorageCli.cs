@@ -9,8 +9,8 @@ using Storage.Client;
 namespace Storage.Cli;
 
 /// <summary>
-/// The <c>storage</c> command: <c>put</c>, <c>get</c>, <c>delete</c>, <c>cas</c>, <c>scan</c> and <c>status</c>
-/// against a cluster found through its PostgreSQL membership table or a list of gateways. Runs in-process with
+/// The <c>storage</c> command: <c>put</c>, <c>get</c>, <c>delete</c>, <c>cas</c>, <c>scan</c>, <c>status</c> and the
+/// operator verbs <c>drain</c>, <c>undrain</c>, <c>split</c> and <c>replace</c> against a cluster found through its PostgreSQL membership table or a list of gateways. Runs in-process with
 /// any writers so that tests drive it exactly as a shell does. Errors are one line on stderr starting with
 /// <c>error: </c>; exit codes are in <see cref="ExitCodes"/>.
 /// </summary>
@@ -76,6 +76,10 @@ public static class StorageCli
         root.Subcommands.Add(Cas(context));
         root.Subcommands.Add(Scan(context));
         root.Subcommands.Add(Status(context));
+        root.Subcommands.Add(Drain(context));
+        root.Subcommands.Add(Undrain(context));
+        root.Subcommands.Add(Split(context));
+        root.Subcommands.Add(Replace(context));
         root.Subcommands.Add(Storage.Bench.BenchCommand.Create(context.Out, context.Err, parse =>
         {
             var options = context.Globals.ToClientOptions(parse, context.Environment);
@@ -216,7 +220,7 @@ public static class StorageCli
     {
         var dead = new Option<bool>("--dead") { Description = "Also list dead silos (Orleans keeps their membership rows for days)" };
         var json = new Option<bool>("--json") { Description = "Print the status as one JSON object (every silo, dead ones too; see docs/client-usage.md for its shape)" };
-        var command = new Command("status", "Show the shard map version, the silos (address, name, region, zone, state, replica and leader counts) and every shard's leader and replicas with commit index, applied index and apply lag") { dead, json };
+        var command = new Command("status", "Show the shard map version, the silos (address, name, region, zone, state, replica and leader counts), the replica moves in flight, the drained silos and every shard's leader and replicas with commit index, applied index and apply lag") { dead, json };
         command.SetAction((parse, ct) => ExecuteAsync(parse, context, ct, async client =>
         {
             var status = await client.GetStatusAsync(ct).ConfigureAwait(false);
@@ -232,6 +236,97 @@ public static class StorageCli
             return ExitCodes.Ok;
         }));
         return command;
+    }
+
+    private static Command Drain(CliContext context)
+    {
+        var silo = SiloArgument();
+        var command = new Command("drain", "Move every replica and leader off a silo (by name), e.g. before removing it; returns once the drain is recorded, the moves follow (watch 'storage status')") { silo };
+        command.SetAction((parse, ct) => ExecuteAsync(parse, context, ct, async client =>
+        {
+            var name = parse.GetValue(silo)!;
+            await client.DrainAsync(name, ct).ConfigureAwait(false);
+            context.Out.WriteLine($"draining {name}: its replicas and leaders move off in steps and it gets nothing new until 'storage undrain {name}' (watch 'storage status')");
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+
+    private static Command Undrain(CliContext context)
+    {
+        var silo = SiloArgument();
+        var command = new Command("undrain", "End a drain: the silo takes replicas again and is filled gradually") { silo };
+        command.SetAction((parse, ct) => ExecuteAsync(parse, context, ct, async client =>
+        {
+            var name = parse.GetValue(silo)!;
+            await client.UndrainAsync(name, ct).ConfigureAwait(false);
+            context.Out.WriteLine($"{name} is not drained: it takes replicas again and is filled gradually");
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+
+    private static Command Split(CliContext context)
+    {
+        var shard = new Argument<int>("shard") { Description = "The id of the shard to split (see 'storage status')" };
+        var at = new Option<string?>("--at") { Description = "The first key hash of the new shard, 64-bit hexadecimal (e.g. 8000000000000000); default: the hash that halves the shard's keys", HelpName = "hash" };
+        at.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<string?>() is { } text && ParseHash(text) is null)
+            {
+                r.AddError($"--at must be a 64-bit hash in hexadecimal (1 to 16 digits, optional 0x), not '{text}'");
+            }
+        });
+        var command = new Command("split", "Split a shard in two at a key hash; prints the shard map version that has the new shard. Not retried: after an unknown outcome (exit 5) check 'storage status' before asking again") { shard, at };
+        command.SetAction((parse, ct) => ExecuteAsync(parse, context, ct, async client =>
+        {
+            var id = parse.GetValue(shard);
+            var splitAt = parse.GetValue(at) is { } text ? ParseHash(text) : null;
+            var version = await client.SplitAsync(id, splitAt, ct).ConfigureAwait(false);
+            context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"split shard {id}{(splitAt is { } h ? $" at {h:x16}" : "")}: shard map version {version}"));
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+
+    private static Command Replace(CliContext context)
+    {
+        var shard = new Argument<int>("shard") { Description = "The shard (see 'storage status')" };
+        var replica = new Argument<long>("replica") { Description = "The id of the replica to replace" };
+        var silo = SiloArgument();
+        silo.Description = "The name of the silo for the new replica";
+        var command = new Command("replace", "Replace a replica with a new one on another silo through Raft membership changes (learner, catch up, promote, then the old one is removed); prints the new replica's id, the steps follow (watch 'storage status')") { shard, replica, silo };
+        command.SetAction((parse, ct) => ExecuteAsync(parse, context, ct, async client =>
+        {
+            var (id, old, name) = (parse.GetValue(shard), parse.GetValue(replica), parse.GetValue(silo)!);
+            var created = await client.ReplaceReplicaAsync(id, old, name, ct).ConfigureAwait(false);
+            context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"replacing replica {old} of shard {id} with replica {created} on {name}: it joins as a learner, catches up and is promoted, then {old} is removed (watch 'storage status')"));
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+
+    private static Argument<string> SiloArgument()
+    {
+        var silo = new Argument<string>("silo") { Description = "The silo's name (Storage:SiloName; the name column of 'storage status')" };
+        silo.Validators.Add(r =>
+        {
+            if (string.IsNullOrWhiteSpace(r.GetValueOrDefault<string>()))
+            {
+                r.AddError("the silo name must not be empty");
+            }
+        });
+        return silo;
+    }
+
+    /// <summary>A 64-bit hash written in hexadecimal (as <c>storage status</c> and the logs print them), or null.</summary>
+    private static ulong? ParseHash(string text)
+    {
+        var digits = text.StartsWith("0x", StringComparison.OrdinalIgnoreCase) ? text[2..] : text;
+        return digits.Length is >= 1 and <= 16 && ulong.TryParse(digits, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var hash)
+            ? hash
+            : null;
     }
 
     /// <summary>Builds the client options, connects, runs the verb and turns every failure into one stderr line and an exit code.</summary>

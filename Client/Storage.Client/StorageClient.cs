@@ -289,6 +289,84 @@ public sealed partial class StorageClient : IAsyncDisposable
         WithRetriesAsync("status", string.Empty, s => s.GetStatusAsync(), ct);
 
     /// <summary>
+    /// Operators: asks the cluster to move every replica and leader off the silo named <paramref name="silo"/> (its
+    /// <c>Storage:SiloName</c>), e.g. before it is removed for good. Returns once the drain is recorded; the moves
+    /// follow in bounded steps (watch <see cref="GetStatusAsync"/>: <see cref="ClusterStatus.Moves"/> and
+    /// <see cref="ClusterStatus.Draining"/>). The silo gets nothing new until <see cref="UndrainAsync"/>. Retried
+    /// like a read: draining a drained silo changes nothing.
+    /// </summary>
+    /// <param name="silo">The silo's name, as <c>storage status</c> shows it.</param>
+    /// <param name="ct">Cancels waiting (and further retries).</param>
+    /// <returns>A task that completes once the drain is recorded.</returns>
+    /// <exception cref="InvalidRequestException">The cluster knows no silo of that name; nothing changed.</exception>
+    /// <exception cref="ShardUnavailableException">No answer within the retry budget: the drain may or may not be recorded.</exception>
+    public Task DrainAsync(string silo, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(silo);
+        return WithRetriesAsync("drain", silo, async s =>
+        {
+            await s.DrainAsync(silo).ConfigureAwait(false);
+            return true;
+        }, ct);
+    }
+
+    /// <summary>
+    /// Operators: ends a drain of the silo named <paramref name="silo"/>; it is filled again gradually. Undraining a
+    /// silo that is not drained changes nothing, so it is retried like a read.
+    /// </summary>
+    /// <param name="silo">The silo's name.</param>
+    /// <param name="ct">Cancels waiting (and further retries).</param>
+    /// <returns>A task that completes once the drain is removed.</returns>
+    /// <exception cref="InvalidRequestException">The cluster knows no silo of that name; nothing changed.</exception>
+    /// <exception cref="ShardUnavailableException">No answer within the retry budget.</exception>
+    public Task UndrainAsync(string silo, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(silo);
+        return WithRetriesAsync("undrain", silo, async s =>
+        {
+            await s.UndrainAsync(silo).ConfigureAwait(false);
+            return true;
+        }, ct);
+    }
+
+    /// <summary>
+    /// Operators: splits shard <paramref name="shardId"/> at hash <paramref name="splitAt"/> (default: the hash that
+    /// halves its keys) and returns the shard map version that has the new shard. Not retried: a split whose answer
+    /// was lost may have happened, and asking again would split one of the halves; after a transient error, look at
+    /// <see cref="GetStatusAsync"/> before asking again.
+    /// </summary>
+    /// <param name="shardId">The shard to split.</param>
+    /// <param name="splitAt">The first hash of the new shard; null lets the cluster pick the one that halves the keys.</param>
+    /// <param name="ct">Cancels waiting; a split cancelled in flight may still happen.</param>
+    /// <returns>The shard map version with the new shard.</returns>
+    /// <exception cref="InvalidRequestException">Unknown shard, or a split point outside the shard's range; nothing changed.</exception>
+    public async Task<long> SplitAsync(int shardId, ulong? splitAt = null, CancellationToken ct = default)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        return await _store.SplitAsync(shardId, splitAt).WaitAsync(ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Operators: replaces replica <paramref name="replicaId"/> of shard <paramref name="shardId"/> with a new replica on
+    /// the silo named <paramref name="silo"/>, through Raft membership changes (the new one joins as a learner, catches
+    /// up and is promoted; then the old one is removed). Returns the new replica's id once the change is recorded; the
+    /// steps follow (watch <see cref="GetStatusAsync"/>: the change is listed among the moves). Asking again for the
+    /// same replacement returns the same id, so it is retried like a read.
+    /// </summary>
+    /// <param name="shardId">The shard.</param>
+    /// <param name="replicaId">The replica to replace.</param>
+    /// <param name="silo">The name of the silo for the new replica.</param>
+    /// <param name="ct">Cancels waiting (and further retries).</param>
+    /// <returns>The new replica's id.</returns>
+    /// <exception cref="InvalidRequestException">Unknown shard or replica; an unknown, inactive or draining silo; a silo that already holds a replica of the shard; another change of the shard in progress. Nothing changed.</exception>
+    /// <exception cref="ShardUnavailableException">No answer within the retry budget: the change may or may not be recorded (asking again is safe).</exception>
+    public Task<long> ReplaceReplicaAsync(int shardId, long replicaId, string silo, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(silo);
+        return WithRetriesAsync("replace", silo, s => s.ReplaceReplicaAsync(shardId, replicaId, silo), ct);
+    }
+
+    /// <summary>
     /// Whether an error is transient, i.e. worth retrying: an unavailable shard, a lost or busy gateway, a rejected
     /// message or a timeout. For a write, such an error means its outcome is unknown.
     /// </summary>

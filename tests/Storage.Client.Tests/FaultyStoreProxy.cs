@@ -42,6 +42,22 @@ public class FaultyStoreProxy : DispatchProxy
             case nameof(IStore.GetStatusAsync):
                 _faults.Count("status");
                 break;
+            case nameof(IStore.DrainAsync):
+                return _faults.OperatorCallAsync("drain", async () =>
+                {
+                    await _inner.DrainAsync((string)a[0]!);
+                    return true;
+                });
+            case nameof(IStore.UndrainAsync):
+                return _faults.OperatorCallAsync("undrain", async () =>
+                {
+                    await _inner.UndrainAsync((string)a[0]!);
+                    return true;
+                });
+            case nameof(IStore.ReplaceReplicaAsync):
+                return _faults.OperatorCallAsync("replace", () => _inner.ReplaceReplicaAsync((int)a[0]!, (long)a[1]!, (string)a[2]!));
+            case nameof(IStore.SplitAsync):
+                return _faults.OperatorCallAsync("split", () => _inner.SplitAsync((int)a[0]!, (ulong?)a[1]));
         }
 
         return targetMethod.Invoke(_inner, args);

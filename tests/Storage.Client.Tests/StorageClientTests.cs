@@ -80,6 +80,50 @@ public sealed class StorageClientTests
     }
 
     [Fact]
+    public async Task DrainUndrainAndReplaceAreRetriedButASplitIsNot()
+    {
+        // The first attempt of each fails as a lost gateway or a slow shard would; nothing reached the cluster.
+        var store = new StoreFaults
+        {
+            FailOperatorCall = (operation, attempt) => attempt > 1 ? null : operation switch
+            {
+                "drain" => new ShardUnavailableException("test: the directory did not answer"),
+                _ => new TimeoutException($"test: {operation} timed out"),
+            },
+        };
+        await using var client = await StorageClient.ConnectCoreAsync(_fixture.Options(), store.Wrap, CancellationToken.None);
+        var silo = (await client.GetStatusAsync()).Silos.First(s => s.State == "Active").Name;
+        try
+        {
+            await client.DrainAsync(silo);
+            var drained = await client.GetStatusAsync();
+            await client.UndrainAsync(silo);
+            var undrained = await client.GetStatusAsync();
+            var split = await Assert.ThrowsAsync<TimeoutException>(() => client.SplitAsync(0));
+            var unknown = await Assert.ThrowsAsync<InvalidRequestException>(() => client.DrainAsync("no-such-silo"));
+
+            // Asking again for a replacement is answered with the same id, so it is retried; this one is refused (every
+            // silo of this 3-silo cluster holds a replica of every shard), once the transient failure is behind it.
+            var shard = (await client.GetStatusAsync()).Shards[0];
+            var refused = await Assert.ThrowsAsync<InvalidRequestException>(() => client.ReplaceReplicaAsync(shard.ShardId, shard.Replicas[0].ReplicaId, silo));
+
+            Assert.Equal(3, store.Attempts["drain"]); // two for the drain, one for the unknown silo: definite, not retried
+            Assert.Equal(2, store.Attempts["undrain"]);
+            Assert.Equal(1, store.Attempts["split"]);
+            Assert.Equal(2, store.Attempts["replace"]);
+            Assert.False(string.IsNullOrWhiteSpace(refused.Message));
+            Assert.Equal([silo], drained.Draining);
+            Assert.Empty(undrained.Draining ?? []);
+            Assert.Equal("test: split timed out", split.Message);
+            Assert.Contains("no-such-silo", unknown.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await _fixture.Client.UndrainAsync(silo);
+        }
+    }
+
+    [Fact]
     public async Task ConcurrentWritesFromManyTasksAllSucceedAndEachIsAppliedOnce()
     {
         var store = new StoreFaults();

@@ -26,6 +26,12 @@ public sealed class StoreFaults
     /// </summary>
     public Func<string, int, Exception?> FailBeforeSending { get; init; } = (_, _) => null;
 
+    /// <summary>
+    /// An error to answer an operator call with instead of sending it, by operation (drain, undrain, split, replace) and its
+    /// attempt number (from 1); null sends the attempt.
+    /// </summary>
+    public Func<string, int, Exception?> FailOperatorCall { get; init; } = (_, _) => null;
+
     /// <summary>Every write attempt in the order it was made.</summary>
     public ConcurrentQueue<(string Operation, string Key, WriteId Id)> Writes { get; } = new();
 
@@ -41,7 +47,18 @@ public sealed class StoreFaults
     /// <summary>The decorator to hand to <see cref="StorageClient.ConnectCoreAsync"/>.</summary>
     public IStore Wrap(IStore inner) => FaultyStoreProxy.Create(inner, this);
 
-    public void Count(string operation) => Attempts.AddOrUpdate(operation, 1, (_, n) => n + 1);
+    public int Count(string operation) => Attempts.AddOrUpdate(operation, 1, (_, n) => n + 1);
+
+    /// <summary>Counts an operator call's attempt and fails it if <see cref="FailOperatorCall"/> says so, else sends it.</summary>
+    public async Task<T> OperatorCallAsync<T>(string operation, Func<Task<T>> call)
+    {
+        if (FailOperatorCall(operation, Count(operation)) is { } failure)
+        {
+            throw failure;
+        }
+
+        return await call();
+    }
 
     public async Task<WriteResult> WriteAsync(string operation, string key, WriteId id, Func<Task<WriteResult>> call)
     {

@@ -38,6 +38,9 @@ public sealed partial class LocalCluster : IAsyncDisposable
     private Task? _stopping;
     private bool _startedAnything;
 
+    // The next block of ports (base + slot) no silo has used: added silos and restarts under a new address take it.
+    private int _nextSlot;
+
     private LocalCluster(LocalClusterOptions options, string dataDirectory, string siloDirectory, string dotnet, FileLock launcherLock, ILogger logger)
     {
         Options = options;
@@ -51,18 +54,10 @@ public sealed partial class LocalCluster : IAsyncDisposable
         _logger = logger;
         for (var i = 0; i < options.Silos; i++)
         {
-            var region = options.Regions[i % options.Regions.Count];
-            var name = string.Create(CultureInfo.InvariantCulture, $"silo-{i}");
-            _silos.Add(new LocalSilo(
-                i,
-                name,
-                region,
-                string.Create(CultureInfo.InvariantCulture, $"{region}-{(i / options.Regions.Count) + 1}"),
-                options.SiloBasePort + i,
-                options.GatewayBasePort + i,
-                options.HttpBasePort + i,
-                Path.Combine(LogDirectory, name + ".log")));
+            _silos.Add(NewSilo(i));
         }
+
+        _nextSlot = options.Silos;
     }
 
     public LocalClusterOptions Options { get; }
@@ -183,6 +178,24 @@ public sealed partial class LocalCluster : IAsyncDisposable
     }
 
     /// <summary>
+    /// Stops several silos gracefully at once: SIGTERM to each, then waits for all (each killed after
+    /// <see cref="LocalClusterOptions.StopTimeout"/>), as when an operator scales a deployment in.
+    /// </summary>
+    public async Task StopSilosAsync(IEnumerable<int> indexes)
+    {
+        var silos = indexes.Select(Silo).ToList();
+        await _gate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            await Task.WhenAll(silos.Select(StopSiloCoreAsync)).ConfigureAwait(false);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>
     /// Starts a silo again with the same name, region and ports (stopping it gracefully first if it still runs) and
     /// returns once it is ready. Its replicas then catch up from the others.
     /// </summary>
@@ -211,6 +224,90 @@ public sealed partial class LocalCluster : IAsyncDisposable
             await StartSiloProcessAsync(silo).ConfigureAwait(false);
             await WaitReadyAsync(silo, DateTime.UtcNow + Options.ReadyTimeout, ct).ConfigureAwait(false);
             LogRestarted(silo.Name, silo.Pid);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Starts one more silo process while the cluster runs, with a name no silo had (<c>silo-N</c>, N its index), the
+    /// next region in turn, and the next unused ports; returns it once it answers /health/ready. Whatever it gets
+    /// (replicas, leaders) is up to the cluster's rebalancer.
+    /// </summary>
+    /// <exception cref="LocalClusterException">Its ports are taken, or it exited or was not ready within <see cref="LocalClusterOptions.ReadyTimeout"/>.</exception>
+    public async Task<LocalSilo> AddSiloAsync(CancellationToken ct = default) => (await AddSilosAsync(1, ct).ConfigureAwait(false))[0];
+
+    /// <summary>
+    /// Starts <paramref name="count"/> more silo processes at once (as a scale-out does), named and placed as
+    /// <see cref="AddSiloAsync"/> does, and returns them once every one is ready.
+    /// </summary>
+    /// <exception cref="LocalClusterException">A port is taken, or a silo exited or was not ready within <see cref="LocalClusterOptions.ReadyTimeout"/>.</exception>
+    public async Task<IReadOnlyList<LocalSilo>> AddSilosAsync(int count, CancellationToken ct = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
+        await _gate.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            ObjectDisposedException.ThrowIf(_stopping is not null, this);
+            var added = new List<LocalSilo>();
+            for (var i = 0; i < count; i++)
+            {
+                // Its index names it; its ports come from the next free slot (a restart elsewhere may have used slot = index).
+                var silo = NewSilo(_silos.Count + i);
+                var slot = TakeSlot();
+                silo.MoveTo(slot, Options.SiloBasePort + slot, Options.GatewayBasePort + slot, Options.HttpBasePort + slot);
+                ThrowIfTaken(silo, "add");
+                added.Add(silo);
+            }
+
+            var deadline = DateTime.UtcNow + Options.ReadyTimeout;
+            foreach (var silo in added)
+            {
+                lock (_silos)
+                {
+                    _silos.Add(silo);
+                }
+
+                await StartSiloProcessAsync(silo).ConfigureAwait(false);
+            }
+
+            await Task.WhenAll(added.Select(s => WaitReadyAsync(s, deadline, ct))).ConfigureAwait(false);
+            foreach (var silo in added)
+            {
+                LogAdded(silo.Name, silo.Pid, silo.Region, silo.Zone);
+            }
+
+            return added;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Starts a silo again under the same name, region and zone but on ports no silo has used (a new address, like a
+    /// Kubernetes pod that comes back with another IP), stopping it gracefully first if it still runs; returns once it
+    /// is ready. The cluster knows it by its name, so it should get its replicas back.
+    /// </summary>
+    /// <exception cref="LocalClusterException">The new ports are taken, or it exited or was not ready in time.</exception>
+    public async Task RestartSiloElsewhereAsync(int index, CancellationToken ct = default)
+    {
+        var silo = Silo(index);
+        await _gate.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            ObjectDisposedException.ThrowIf(_stopping is not null, this);
+            await StopSiloCoreAsync(silo).ConfigureAwait(false);
+            var (oldSilo, oldGateway) = (silo.SiloPort, silo.GatewayPort);
+            var slot = TakeSlot();
+            silo.MoveTo(slot, Options.SiloBasePort + slot, Options.GatewayBasePort + slot, Options.HttpBasePort + slot);
+            ThrowIfTaken(silo, "restart");
+            await StartSiloProcessAsync(silo).ConfigureAwait(false);
+            await WaitReadyAsync(silo, DateTime.UtcNow + Options.ReadyTimeout, ct).ConfigureAwait(false);
+            LogRestartedElsewhere(silo.Name, silo.Pid, oldSilo, oldGateway, silo.SiloPort, silo.GatewayPort);
         }
         finally
         {
@@ -531,6 +628,48 @@ public sealed partial class LocalCluster : IAsyncDisposable
         new LauncherState(Environment.ProcessId, postgres, silos).Write(StateFile);
     }
 
+    private LocalSilo NewSilo(int index)
+    {
+        var region = Options.Regions[index % Options.Regions.Count];
+        var name = string.Create(CultureInfo.InvariantCulture, $"silo-{index}");
+        return new LocalSilo(
+            index,
+            name,
+            region,
+            string.Create(CultureInfo.InvariantCulture, $"{region}-{(index / Options.Regions.Count) + 1}"),
+            index,
+            Options.SiloBasePort + index,
+            Options.GatewayBasePort + index,
+            Options.HttpBasePort + index,
+            Path.Combine(LogDirectory, name + ".log"));
+    }
+
+    /// <summary>
+    /// The next unused slot. Slots stay below the smallest gap between the three port bases, so a silo port never
+    /// lands on another silo's gateway or probe port (with <see cref="LocalClusterOptions.UseBasePort"/> that is 100).
+    /// </summary>
+    private int TakeSlot()
+    {
+        var bases = new[] { Options.SiloBasePort, Options.GatewayBasePort, Options.HttpBasePort }.Order().ToArray();
+        var room = Math.Min(bases[1] - bases[0], bases[2] - bases[1]);
+        if (_nextSlot >= room || bases[2] + _nextSlot > 65535)
+        {
+            throw new LocalClusterException(
+                $"No ports left for another silo: {_nextSlot} blocks used, and the port bases (silo {Options.SiloBasePort}, gateway {Options.GatewayBasePort}, http {Options.HttpBasePort}) leave room for {room}.");
+        }
+
+        return _nextSlot++;
+    }
+
+    private static void ThrowIfTaken(LocalSilo silo, string what)
+    {
+        var taken = Ports.Taken([silo]);
+        if (taken.Count > 0)
+        {
+            throw new LocalClusterException($"Cannot {what} {silo.Name}: {string.Join(", ", taken)} {(taken.Count == 1 ? "is" : "are")} in use by another process.");
+        }
+    }
+
     private LocalSilo RunningSilo(int index)
     {
         var silo = Silo(index);
@@ -554,6 +693,12 @@ public sealed partial class LocalCluster : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Restarted {Silo} (pid {Pid}); it is ready")]
     private partial void LogRestarted(string silo, int pid);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Added {Silo} (pid {Pid}, {Region}/{Zone}); it is ready")]
+    private partial void LogAdded(string silo, int pid, string region, string zone);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Restarted {Silo} (pid {Pid}) under a new address: silo port {OldSiloPort} -> {SiloPort}, gateway {OldGatewayPort} -> {GatewayPort}; it is ready")]
+    private partial void LogRestartedElsewhere(string silo, int pid, int oldSiloPort, int oldGatewayPort, int siloPort, int gatewayPort);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Stopped {Silo} (pid {Pid}, exit code {ExitCode})")]
     private partial void LogSiloStopped(string silo, int pid, int exitCode);

@@ -53,8 +53,12 @@ public sealed class LocalClusterOptions
     /// <summary>How long starting may take: every silo ready, then every shard with a leader.</summary>
     public TimeSpan ReadyTimeout { get; set; } = TimeSpan.FromMinutes(2);
 
-    /// <summary>How long a silo gets to stop after SIGTERM before it is killed (the silo host itself allows 25 s).</summary>
-    public TimeSpan StopTimeout { get; set; } = TimeSpan.FromSeconds(30);
+    /// <summary>
+    /// How long a silo gets to stop after SIGTERM before it is killed. A stopping silo drains first (its replicas move to
+    /// other silos, up to <c>Storage:Drain:Timeout</c>, 2 min) and its host allows 25 s more: this is above both, so that
+    /// a graceful stop does not turn into a crash. (When every silo stops at once nothing can move and they stop in seconds.)
+    /// </summary>
+    public TimeSpan StopTimeout { get; set; } = TimeSpan.FromMinutes(3);
 
     /// <summary>Extra configuration for every silo, e.g. <c>Storage:Directory:InitialShards = 4</c> (passed on its command line, <c>--Key=Value</c>).</summary>
     public IDictionary<string, string> Settings { get; init; } = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);

@@ -6,12 +6,13 @@ namespace Storage.LocalCluster;
 /// <summary>One silo process of a <see cref="LocalCluster"/>: where it listens, where it logs, and its current process.</summary>
 public sealed class LocalSilo
 {
-    internal LocalSilo(int index, string name, string region, string zone, int siloPort, int gatewayPort, int httpPort, string logFile)
+    internal LocalSilo(int index, string name, string region, string zone, int slot, int siloPort, int gatewayPort, int httpPort, string logFile)
     {
         Index = index;
         Name = name;
         Region = region;
         Zone = zone;
+        Slot = slot;
         SiloPort = siloPort;
         GatewayPort = gatewayPort;
         HttpPort = httpPort;
@@ -27,11 +28,17 @@ public sealed class LocalSilo
 
     public string Zone { get; }
 
-    public int SiloPort { get; }
+    /// <summary>
+    /// Which block of ports the silo uses: its ports are the cluster's base ports plus the slot. A silo's first slot is
+    /// its index; a restart under a new address takes a slot no silo has used yet.
+    /// </summary>
+    public int Slot { get; private set; }
 
-    public int GatewayPort { get; }
+    public int SiloPort { get; private set; }
 
-    public int HttpPort { get; }
+    public int GatewayPort { get; private set; }
+
+    public int HttpPort { get; private set; }
 
     /// <summary>The silo's key in shard maps and status: its name (<c>Storage:SiloName</c>), whatever its ports.</summary>
     public string SiloKey => Name;
@@ -57,6 +64,20 @@ public sealed class LocalSilo
 
     /// <summary>The exit code of the last incarnation once it has exited.</summary>
     public int? ExitCode => Process is { HasExited: true } p ? p.ExitCode : null;
+
+    /// <summary>Gives the silo other ports (a new address) for its next start; only while it does not run.</summary>
+    internal void MoveTo(int slot, int siloPort, int gatewayPort, int httpPort)
+    {
+        if (IsRunning)
+        {
+            throw new InvalidOperationException($"{Name} still runs on its old ports");
+        }
+
+        Slot = slot;
+        SiloPort = siloPort;
+        GatewayPort = gatewayPort;
+        HttpPort = httpPort;
+    }
 
     public override string ToString() =>
         string.Create(CultureInfo.InvariantCulture, $"{Name} ({Region}/{Zone}) silo {SiloPort}, gateway {GatewayPort}, http {HttpPort}, pid {Pid}");
