@@ -70,28 +70,33 @@ public static partial class RebalancePlanner
         while (true)
         {
             var next = search.Next(touched);
-            if (next is not { } move)
+            if (next.Count == 0)
             {
                 // Nothing more this step; work may still wait on busy shards (or on shards moved in this very plan).
-                waiting = touched.Count > 0 && search.Next(new HashSet<int>()) is not null;
+                waiting = touched.Count > 0 && search.Next(new HashSet<int>()).Count > 0;
                 break;
             }
 
-            if (moves.Count >= limits.MaxMoves)
+            if (moves.Count + next.Count > limits.MaxMoves)
             {
-                waiting = true;
+                // Work waits for the next step — unless all that is left is a chain longer than this step's budget,
+                // which may never fit (a small MaxMovesInFlight): leaders are not held back for it.
+                waiting = moves.Count > 0 || next.Count == 1;
                 break;
             }
 
-            var replica = model.Replicas[move.Shard][move.Replica];
-            int from = model.ReplicaSilo[move.Shard][move.Replica];
-            moves.Add(new PlannedMove(
-                model.Map.Shards[move.Shard].ShardId,
-                replica.ReplicaId,
-                from >= 0 ? model.Silos[from].SiloKey : replica.SiloKey,
-                model.Silos[move.To].SiloKey));
-            search.Apply(move);
-            touched.Add(move.Shard);
+            foreach (var move in next)
+            {
+                var replica = model.Replicas[move.Shard][move.Replica];
+                int from = model.ReplicaSilo[move.Shard][move.Replica];
+                moves.Add(new PlannedMove(
+                    model.Map.Shards[move.Shard].ShardId,
+                    replica.ReplicaId,
+                    from >= 0 ? model.Silos[from].SiloKey : replica.SiloKey,
+                    model.Silos[move.To].SiloKey));
+                search.Apply(move);
+                touched.Add(move.Shard);
+            }
         }
 
         var leaders = PlanLeaders(model, busy, balance: moves.Count == 0 && !waiting);
