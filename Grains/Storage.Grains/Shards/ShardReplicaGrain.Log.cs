@@ -42,4 +42,16 @@ public sealed partial class ShardReplicaGrain
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Replica {Replica} checkpoint at {Index} failed")]
     private partial void LogCheckpointFailed(Exception e, string replica, long index);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Replica {Replica} proposed membership change {Kind} of replica {Target} at index {Index}")]
+    private partial void LogMembershipProposed(string replica, string kind, long target, long index);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Replica {Replica} applied membership change {Kind} of replica {Target}: {Conf}")]
+    private partial void LogMembershipChanged(string replica, string kind, long target, string conf);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Replica {Replica} retired (not in shard map version {Version}): its log, hard state and checkpoint are deleted")]
+    private partial void LogRetired(string replica, long version);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Replica {Replica} was removed from its shard (shard map version {Version}): deleted its durable state and refused to activate")]
+    private partial void LogRemovedRefused(string replica, long version);
 }
