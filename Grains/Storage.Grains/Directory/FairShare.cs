@@ -47,9 +47,12 @@ internal static class FairShare
         var zoneHigh = regions.Select(r => new double[r.Length]).ToArray();
         var siloLow = new double[model.Silos.Length];
         var siloHigh = new double[model.Silos.Length];
+        var zoneCapsOf = regions.Select(r => r.Select(z => z.Length).ToArray()).ToArray();
         foreach (var (replicas, shards) in shardsByReplicas)
         {
-            var (rLow, rHigh) = Spread(replicas, regionCaps);
+            // Which regions take the replicas beyond an even split is decided by zones next: a region whose zones can
+            // spread one more replica better gets it (the diversity order is regions, then zones).
+            var (rLow, rHigh) = Spread(replicas, regionCaps, (region, level) => Penalty(level + 1, zoneCapsOf[region]) - Penalty(level, zoneCapsOf[region]));
             for (int r = 0; r < regions.Length; r++)
             {
                 regionLow[r] += rLow[r] * (double)shards;
@@ -145,11 +148,13 @@ internal static class FairShare
     }
 
     /// <summary>
-    /// The most even way to spread <paramref name="count"/> items over groups holding at most <paramref name="caps"/>
-    /// each (minimum Σ count²): every group gets min(cap, t) or min(cap, t + 1). Low is what each group gets in every
-    /// such spread, High the most it can get in one.
+    /// The most even ways to spread <paramref name="count"/> items over groups holding at most <paramref name="caps"/>
+    /// each (minimum Σ count²): every group gets min(cap, t) or min(cap, t + 1). When more groups could take a t + 1st
+    /// item than there are items left, <paramref name="marginal"/> (group, t) — the cost, one level down, of the group
+    /// holding t + 1 rather than t — decides: the cheapest groups must take one, groups tied at the cut may.
+    /// Low is what each group gets in every such spread, High the most it can get in one.
     /// </summary>
-    public static (int[] Low, int[] High) Spread(int count, int[] caps)
+    public static (int[] Low, int[] High) Spread(int count, int[] caps, Func<int, int, long>? marginal = null)
     {
         int Filled(int level) => caps.Sum(c => Math.Min(c, level));
         int max = caps.Length == 0 ? 0 : caps.Max();
@@ -159,10 +164,34 @@ internal static class FairShare
             t++;
         }
 
-        bool extra = count > Filled(t);
-        return (
-            caps.Select(c => Math.Min(c, t)).ToArray(),
-            caps.Select(c => Math.Min(c, extra ? t + 1 : t)).ToArray());
+        int extra = count - Filled(t);
+        var low = caps.Select(c => Math.Min(c, t)).ToArray();
+        var high = low.ToArray();
+        if (extra == 0)
+        {
+            return (low, high);
+        }
+
+        var open = Enumerable.Range(0, caps.Length).Where(g => caps[g] > t).ToArray();
+        var cost = open.ToDictionary(g => g, g => marginal?.Invoke(g, t) ?? 0);
+        long cut = open.Select(g => cost[g]).Order().ElementAt(extra - 1);
+        foreach (int g in open)
+        {
+            low[g] = cost[g] < cut ? t + 1 : t;
+            high[g] = cost[g] <= cut ? t + 1 : t;
+        }
+
+        return (low, high);
+    }
+
+    /// <summary>The least Σ count² of <paramref name="count"/> items over groups holding at most <paramref name="caps"/> each.</summary>
+    public static long Penalty(int count, int[] caps)
+    {
+        var (low, high) = Spread(count, caps);
+        long sum = low.Sum(c => (long)c * c);
+        int extra = count - low.Sum();
+        int level = low.Zip(high).Where(p => p.First != p.Second).Select(p => p.First).FirstOrDefault();
+        return sum + (extra * ((2L * level) + 1));
     }
 
     /// <summary>

@@ -145,7 +145,8 @@ internal sealed class PlacementModel
         return z ^ (z >> 31);
     }
 
-    public bool Hosts(int shard, int silo) => ShardsOn[silo].Contains(shard);
+    // A scan of the shard's few replicas beats a hash lookup: this is the planner's innermost test.
+    public bool Hosts(int shard, int silo) => Array.IndexOf(ReplicaSilo[shard], silo) >= 0;
 
     /// <summary>
     /// Change of the shard's diversity penalties if replica <paramref name="replica"/> moved to <paramref name="silo"/>:

@@ -13,9 +13,9 @@ namespace Storage.Directory;
 /// <para>
 /// <b>Why quotas and not a pure ring walk.</b> <see cref="PreferenceListPlacement"/> (consistent hashing over virtual
 /// nodes) decides each shard on its own, so with few shards the silos end unevenly loaded (8 shards × 3 replicas over
-/// 6 silos: some silos get 2, others 6), and a join or leave moves every replica whose walk changed — more than the
-/// minimum. The planner instead moves a replica only from a silo above its ceiling (or one being vacated) to a silo
-/// below its share, which reaches an even spread with the fewest moves. Hashing is only used to make the choices among
+/// 6 silos, an even 4 each: for various silo names the ring gives loads from 1 to 7), and a join or leave moves every
+/// replica whose walk changed — more than the minimum. The planner instead moves a replica only from a silo above its
+/// ceiling (or one being vacated) to a silo below its share, which reaches an even spread with the fewest moves. Hashing is only used to make the choices among
 /// equals deterministic and stable (a rendezvous hash of shard and silo), so that the same map and silos always give the
 /// same plan and unrelated changes do not reshuffle the choices.
 /// </para>
@@ -26,7 +26,10 @@ namespace Storage.Directory;
 ///    them can move, no other kind of move is made);
 /// 2. repair: a shard whose diversity one move can improve gets that move (diversity outranks load);
 /// 3. balance: a replica leaves a silo above its ceiling for one below its share (or, when none is above its ceiling,
-///    one above its share for one below its floor), never lowering its shard's diversity.
+///    one above its share for one below its floor), never lowering its shard's diversity. When no single move does
+///    (every shard on the overloaded silo is on the underloaded one already), the shortest chain a → b → … → z of such
+///    moves on distinct shards does: it costs more moves, so it comes last, and it is only started when the step's
+///    budget holds all of it (with <see cref="RebalanceLimits.MaxMoves"/> 1 such a chain never starts).
 /// Destinations rank by the diversity they give (a region the shard lacks beats a zone it lacks beats any other), then
 /// by load relative to share, then by the rendezvous hash. The replica that leaves an overfull silo is the one whose move
 /// helps diversity most, not the preferred leader when another does as well (fewer leadership transfers).
@@ -34,9 +37,9 @@ namespace Storage.Directory;
 /// a plan with no moves and none waiting, so a join or drain does not shuffle leadership at every step.
 /// </para>
 /// <para>
-/// <b>Termination.</b> Each move lowers, in order of precedence: the replicas left to vacate; the shards' summed diversity
-/// penalties (repairs lower them, balance moves never raise them); the replicas above ceilings; the replicas missing
-/// below floors. Each leader change lowers the leaders on ineligible silos, or the leaders above ceilings, or those
+/// <b>Termination.</b> Each move (a chain counts as one: the silos inside it end where they started) lowers, in order of
+/// precedence: the replicas left to vacate; the shards' summed diversity penalties (repairs lower them, balance moves
+/// never raise them); the replicas above ceilings; the replicas missing below floors. Each leader change lowers the leaders on ineligible silos, or the leaders above ceilings, or those
 /// missing below floors. So repeated plans (each applied) reach an empty plan, and a balanced map plans nothing.
 /// </para>
 /// </summary>
@@ -70,28 +73,33 @@ public static partial class RebalancePlanner
         while (true)
         {
             var next = search.Next(touched);
-            if (next is not { } move)
+            if (next.Count == 0)
             {
                 // Nothing more this step; work may still wait on busy shards (or on shards moved in this very plan).
-                waiting = touched.Count > 0 && search.Next(new HashSet<int>()) is not null;
+                waiting = touched.Count > 0 && search.Next(new HashSet<int>()).Count > 0;
                 break;
             }
 
-            if (moves.Count >= limits.MaxMoves)
+            if (moves.Count + next.Count > limits.MaxMoves)
             {
-                waiting = true;
+                // Work waits for the next step — unless all that is left is a chain longer than this step's budget,
+                // which may never fit (a small MaxMovesInFlight): leaders are not held back for it.
+                waiting = moves.Count > 0 || next.Count == 1;
                 break;
             }
 
-            var replica = model.Replicas[move.Shard][move.Replica];
-            int from = model.ReplicaSilo[move.Shard][move.Replica];
-            moves.Add(new PlannedMove(
-                model.Map.Shards[move.Shard].ShardId,
-                replica.ReplicaId,
-                from >= 0 ? model.Silos[from].SiloKey : replica.SiloKey,
-                model.Silos[move.To].SiloKey));
-            search.Apply(move);
-            touched.Add(move.Shard);
+            foreach (var move in next)
+            {
+                var replica = model.Replicas[move.Shard][move.Replica];
+                int from = model.ReplicaSilo[move.Shard][move.Replica];
+                moves.Add(new PlannedMove(
+                    model.Map.Shards[move.Shard].ShardId,
+                    replica.ReplicaId,
+                    from >= 0 ? model.Silos[from].SiloKey : replica.SiloKey,
+                    model.Silos[move.To].SiloKey));
+                search.Apply(move);
+                touched.Add(move.Shard);
+            }
         }
 
         var leaders = PlanLeaders(model, busy, balance: moves.Count == 0 && !waiting);

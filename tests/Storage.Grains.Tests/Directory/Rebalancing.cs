@@ -118,9 +118,11 @@ internal static class Rebalancing
     }
 
     /// <summary>
-    /// The fewest replicas that must change silo to put every eligible silo within [floor, ceil] of its share: every
-    /// vacated replica (on a draining or absent silo) moves, every replica above a ceiling leaves, and the silos below
-    /// their floors must be filled — by vacated replicas or by more replicas leaving others.
+    /// A lower bound on the replicas that must change silo to put every eligible silo within [floor, ceil] of its share:
+    /// every vacated replica (on a draining or absent silo) moves; replicas above ceilings leave; silos below their floors
+    /// are filled, by vacated replicas or by more replicas leaving others — and a silo can only take vacated replicas of
+    /// shards it does not hold already, so the rest of its deficit must come from other eligible silos.
+    /// (Diversity rules can force more; this ignores them.)
     /// </summary>
     public static int MinimumMoves(ShardMap map, IReadOnlyList<SiloInfo> silos)
     {
@@ -128,15 +130,18 @@ internal static class Rebalancing
         var loads = Loads(map);
         var eligible = silos.Where(s => s.Weight > 0).Select(s => s.SiloKey).ToHashSet();
         int vacated = loads.Where(l => !eligible.Contains(l.Key)).Sum(l => l.Value);
-        int surplus = 0, deficit = 0;
+        int surplus = 0, deficit = 0, unfillable = 0;
         foreach (string silo in eligible)
         {
             int load = loads.GetValueOrDefault(silo);
+            int missing = Math.Max(0, FairShare.Floor(shares[silo]) - load);
             surplus += Math.Max(0, load - FairShare.Ceiling(shares[silo]));
-            deficit += Math.Max(0, FairShare.Floor(shares[silo]) - load);
+            deficit += missing;
+            int fillable = map.Shards.Count(s => s.Replicas.All(r => r.SiloKey != silo) && s.Replicas.Any(r => !eligible.Contains(r.SiloKey)));
+            unfillable += Math.Max(0, missing - fillable);
         }
 
-        return vacated + Math.Max(surplus, deficit - vacated);
+        return vacated + Math.Max(Math.Max(surplus, unfillable), deficit - vacated);
     }
 
     /// <summary>Every eligible silo within [floor, ceil] of its share of replicas; nothing on draining or absent silos.</summary>
