@@ -54,7 +54,7 @@ public interface IStore : IGrainWithIntegerKey
     /// applied the split and the map was published. Throws <see cref="InvalidRequestException"/> for an unknown
     /// shard or a split point outside the shard's range.
     /// </summary>
-    [Alias("Split")]
+    [Alias("Split"), ResponseTimeout("00:01:30")]
     Task<long> SplitAsync(int shardId, ulong? splitAt = null);
 
     /// <summary>

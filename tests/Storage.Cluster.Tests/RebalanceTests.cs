@@ -93,6 +93,22 @@ public sealed class RebalanceTests : IAsyncLifetime
         var dying = regions[1].First().SiloKey;
         var onDying = map.Shards.Sum(s => s.Replicas.Count(r => r.SiloKey == dying));
         await _cluster.Cluster.KillSiloAsync(_cluster.SiloFor(dying));
+
+        // Inside its grace period the silo keeps what the map gives it and gets nothing new.
+        var graceEnds = DateTime.UtcNow + TimeSpan.FromSeconds(4);
+        while (DateTime.UtcNow < graceEnds)
+        {
+            var during = await Directory.GetPlacement();
+            map = await _cluster.ShardMapAsync();
+            if (during.GivenUp.Contains(dying))
+            {
+                break;
+            }
+
+            Assert.Equal(onDying, map.Shards.Sum(s => s.Replicas.Count(r => r.SiloKey == dying)));
+            Assert.DoesNotContain(during.Moves, m => m.To == dying || m.From == dying);
+            await Task.Delay(250);
+        }
         var replaced = await WaitUntilBalancedAsync(3, TimeSpan.FromSeconds(120), excluded: dying);
         _output.WriteLine($"killed {dying}: its {onDying} replicas placed elsewhere with {replaced.MovesMade - stopped.MovesMade} moves, given up: {string.Join(",", replaced.GivenUp)}");
         Assert.Contains(dying, replaced.GivenUp);

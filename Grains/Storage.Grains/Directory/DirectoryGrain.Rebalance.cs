@@ -10,9 +10,6 @@ public sealed partial class DirectoryGrain
     /// <summary>When each silo the map names was last seen leave (in memory: a new activation starts every grace anew).</summary>
     private readonly Dictionary<string, DateTime> _absentSince = new(StringComparer.Ordinal);
 
-    /// <summary>Region and zone of silos seen active, for placement while they are briefly absent.</summary>
-    private readonly Dictionary<string, SiloInfo> _lastSeen = new(StringComparer.Ordinal);
-
     /// <summary>When each move in flight was last asked for (in memory; a new activation asks again).</summary>
     private readonly Dictionary<(int Shard, long Replica), DateTime> _askedAt = new();
 
@@ -63,8 +60,20 @@ public sealed partial class DirectoryGrain
             dirty |= EndLeavingDrainsOfDeadSilos(map, active);
             dirty |= await FinishMovesAsync(active, now);
 
-            var silos = PlacementSilos(map, active, now);
+            var silos = PlacementSilos(active);
             var busy = _state.State.Moves.Select(m => m.ShardId).ToHashSet();
+
+            // A silo briefly away (inside its grace period) keeps its replicas, which stand in elsewhere meanwhile, and
+            // must get nothing new: its shards are left alone, and the planner, seeing their replicas on a silo it
+            // may not use, holds every other move back until the silo returns or is given up (only moves that cannot
+            // land would otherwise be planned). Preferred leaders of the other shards may still change.
+            foreach (var shard in map.Shards)
+            {
+                if (shard.Replicas.Any(r => !active.ContainsKey(r.SiloKey) && !_state.State.GivenUp.Contains(r.SiloKey)))
+                {
+                    busy.Add(shard.ShardId);
+                }
+            }
             var room = _options.MaxMovesInFlight - _state.State.Moves.Count;
             var plan = RebalancePlanner.Plan(map, silos, new RebalanceLimits(Math.Max(0, room), busy));
             _metrics.MapVersion = map.Version;
@@ -117,7 +126,6 @@ public sealed partial class DirectoryGrain
         var active = ActiveSilos().ToDictionary(s => s.SiloKey, StringComparer.Ordinal);
         foreach (var silo in active.Values)
         {
-            _lastSeen[silo.SiloKey] = silo;
             _absentSince.Remove(silo.SiloKey);
         }
 
@@ -132,37 +140,12 @@ public sealed partial class DirectoryGrain
         return active;
     }
 
-    /// <summary>
-    /// The silos placement may use: active ones, and absent ones still inside <see cref="DirectoryOptions.GiveUpAfter"/>
-    /// (their replicas stand in elsewhere and go back when they return). Drained silos are listed with weight 0.
-    /// </summary>
-    private List<SiloInfo> PlacementSilos(ShardMap map, Dictionary<string, SiloInfo> active, DateTime now)
-    {
-        var result = new List<SiloInfo>();
-        foreach (var silo in active.Values)
-        {
-            result.Add(IsDraining(silo.SiloKey) ? silo with { Weight = 0 } : silo);
-        }
-
-        foreach (var (name, since) in _absentSince)
-        {
-            if (active.ContainsKey(name) || now - since >= _options.GiveUpAfter || _state.State.GivenUp.Contains(name))
-            {
-                continue;
-            }
-
-            var known = _lastSeen.GetValueOrDefault(name) ?? RegionOfMapped(map, name);
-            if (known is not null)
-            {
-                result.Add(IsDraining(name) ? known with { Weight = 0 } : known);
-            }
-        }
-
-        return result.OrderBy(s => s.SiloKey, StringComparer.Ordinal).ToList();
-    }
-
-    private static SiloInfo? RegionOfMapped(ShardMap map, string name) =>
-        map.Shards.SelectMany(s => s.Replicas).Where(r => r.SiloKey == name).Select(r => new SiloInfo(name, r.Region, r.Zone, 1)).FirstOrDefault();
+    /// <summary>The silos placement may use: the active ones, drained ones with weight 0 (to be emptied).</summary>
+    private List<SiloInfo> PlacementSilos(Dictionary<string, SiloInfo> active) =>
+        active.Values
+            .Select(silo => IsDraining(silo.SiloKey) ? silo with { Weight = 0 } : silo)
+            .OrderBy(s => s.SiloKey, StringComparer.Ordinal)
+            .ToList();
 
     private List<string> GivenUpSilos() => _state.State.GivenUp.OrderBy(n => n, StringComparer.Ordinal).ToList();
 

@@ -14,16 +14,18 @@ public sealed partial class ShutdownDrain : ILifecycleParticipant<ISiloLifecycle
 {
     private readonly IGrainFactory _grains;
     private readonly ILocalSiloDetails _local;
-    private readonly DrainOptions _options;
-    private readonly DirectoryOptions _directory;
+    // Read when the silo starts or stops, not here: participants are built while the host is built, before the
+    // host's start-up check reports every invalid setting at once.
+    private readonly IOptions<DrainOptions> _options;
+    private readonly IOptions<DirectoryOptions> _directory;
     private readonly ILogger<ShutdownDrain> _logger;
 
     public ShutdownDrain(IGrainFactory grains, ILocalSiloDetails local, IOptions<DrainOptions> options, IOptions<DirectoryOptions> directory, ILogger<ShutdownDrain> logger)
     {
         _grains = grains;
         _local = local;
-        _options = options.Value;
-        _directory = directory.Value;
+        _options = options;
+        _directory = directory;
         _logger = logger;
     }
 
@@ -49,13 +51,15 @@ public sealed partial class ShutdownDrain : ILifecycleParticipant<ISiloLifecycle
     {
         // A stop whose token is already cancelled is not graceful (the host gave it no time, or a test "kills" the
         // silo this way): asking for a drain then would empty a silo that is about to vanish like a crashed one.
-        if (!_options.OnShutdown || ct.IsCancellationRequested)
+        var options = _options.Value;
+        var period = _directory.Value.RebalancePeriod;
+        if (!options.OnShutdown || ct.IsCancellationRequested)
         {
             return;
         }
 
         var me = SiloKeys.Of(_local);
-        var deadline = DateTime.UtcNow + _options.Timeout;
+        var deadline = DateTime.UtcNow + options.Timeout;
         try
         {
             await Directory.Drain(me, leaving: true).WaitAsync(TimeSpan.FromSeconds(10), ct);
@@ -64,7 +68,7 @@ public sealed partial class ShutdownDrain : ILifecycleParticipant<ISiloLifecycle
             var left = int.MaxValue;
 
             // Nothing moved for this long while replicas are left: no other silo can take them (e.g. RF silos only).
-            var stallAfter = _directory.RebalancePeriod * 5 + TimeSpan.FromSeconds(2);
+            var stallAfter = (period * 5) + TimeSpan.FromSeconds(2);
             while (DateTime.UtcNow < deadline && !ct.IsCancellationRequested)
             {
                 var map = await Directory.GetShardMap().WaitAsync(TimeSpan.FromSeconds(10), ct);
@@ -88,10 +92,10 @@ public sealed partial class ShutdownDrain : ILifecycleParticipant<ISiloLifecycle
                     return;
                 }
 
-                await Task.Delay(_directory.RebalancePeriod, ct);
+                await Task.Delay(period, ct);
             }
 
-            LogTimedOut(me, left, _options.Timeout.TotalSeconds);
+            LogTimedOut(me, left, options.Timeout.TotalSeconds);
         }
         catch (Exception e) when (e is TimeoutException or OrleansException or StorageException or OperationCanceledException)
         {
