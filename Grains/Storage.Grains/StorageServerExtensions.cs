@@ -36,6 +36,7 @@ public static class StorageServerExtensions
         services.AddSingleton<SiloNames>();
         services.AddSingleton<LeaderHints>();
         services.AddSingleton<ReplicaMetrics>();
+        services.AddSingleton<RouterMetrics>();
         services.AddSingleton<LocalReplicas>();
         services.TryAddSingleton<IReplicaFaultHooks>(NoReplicaFaultHooks.Instance);
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, LeadershipHandoff>();

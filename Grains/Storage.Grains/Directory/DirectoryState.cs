@@ -17,4 +17,11 @@ public sealed class DirectoryState
     /// <summary>Silos asked to leave: they get nothing and their replicas and leaders move off.</summary>
     [Id(2)]
     public List<SiloDrain> Drains { get; set; } = new();
+
+    /// <summary>
+    /// A split decided and not yet published: persisted before the parent's leader is asked to propose it, so that a
+    /// restarted directory proposes it again (idempotent) and publishes its map. At most one at a time.
+    /// </summary>
+    [Id(3)]
+    public PendingSplit? PendingSplit { get; set; }
 }

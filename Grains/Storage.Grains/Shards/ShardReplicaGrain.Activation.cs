@@ -44,7 +44,18 @@ public sealed partial class ShardReplicaGrain
             ? new Snapshot(new SnapshotMetadata(cp.Index, cp.Term, new ConfState(cp.Voters, cp.Learners)), cp.Data)
             : Snapshot.Initial(ConfState.Empty);
         var stored = await _store.LoadAsync(_keyText, snapshot.Index, cancellationToken);
-        _log = new MemoryRaftLog(snapshot, stored.HardState ?? default);
+
+        // A split's child replica starts from a checkpoint its parent wrote at the parent's term, with no hard state of
+        // its own. Starting at term 0 would let it lead at a term below the last entry it holds and then append
+        // entries with a lower term after it, which breaks the log-matching rules: start at the checkpoint's term.
+        // (No replica of the new group can have voted in that term: the group did not exist.)
+        var hardState = stored.HardState ?? default;
+        if (hardState.Term < snapshot.Term)
+        {
+            hardState = new HardState(snapshot.Term, 0, Math.Max(hardState.Commit, snapshot.Index));
+        }
+
+        _log = new MemoryRaftLog(snapshot, hardState);
         if (stored.Entries.Count > 0 && stored.Entries[0].Index != snapshot.Index + 1)
         {
             throw new InvalidOperationException(
@@ -89,8 +100,21 @@ public sealed partial class ShardReplicaGrain
     private async Task BootstrapIfFounderAsync(CancellationToken ct)
     {
         var map = await _maps.GetAsync(ct);
-        var shard = map.FindShard(_key.Shard)
-            ?? throw new InvalidRequestException($"unknown shard {_key.Shard} (shard map version {map.Version})");
+        if (map.FindShard(_key.Shard) is null)
+        {
+            map = await _maps.GetAsync(ct, refresh: true);
+        }
+
+        // Only a shard of the first map starts as a new, empty group. A shard born from a split starts from the
+        // checkpoints its parent's replicas write; one whose checkpoint is not there yet (or a shard the map does not
+        // show yet: a split being published) starts empty with no membership and takes its state from its leader.
+        var shard = map.FindShard(_key.Shard);
+        if (shard is null || shard.ParentShard >= 0)
+        {
+            LogStartsEmpty(_keyText);
+            return;
+        }
+
         var founders = shard.Replicas.Select(r => r.ReplicaId).ToList();
         if (!founders.Contains(_key.Replica))
         {
