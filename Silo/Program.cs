@@ -41,7 +41,9 @@ builder.Host.UseOrleans(silo =>
     silo.ConfigureEndpoints(IPAddress.Parse(host.AdvertisedAddress), host.SiloPort, host.GatewayPort, listenOnAnyHostAddress: true);
     silo.UseStorage(storage);
 });
-builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(25));
+// A graceful stop drains the silo first (Storage:Drain:Timeout), then hands off leaders and leaves the cluster.
+var drain = storage.GetSection("Drain").Get<Storage.Directory.DrainOptions>() ?? new Storage.Directory.DrainOptions();
+builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = (drain.OnShutdown ? drain.Timeout : TimeSpan.Zero) + TimeSpan.FromSeconds(25));
 
 var app = builder.Build();
 app.MapGet("/health/live", () => Results.Ok("live"));

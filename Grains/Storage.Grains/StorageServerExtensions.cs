@@ -30,6 +30,7 @@ public static class StorageServerExtensions
         AddValidatedOptions<DatabaseOptions, DatabaseOptionsValidator>(services, configuration?.GetSection("Database"));
         AddValidatedOptions<LogWriterOptions, LogWriterOptionsValidator>(services, configuration?.GetSection("LogWriter"));
         AddValidatedOptions<ReplicaKeeperOptions, ReplicaKeeperOptionsValidator>(services, configuration?.GetSection("Keeper"));
+        AddValidatedOptions<DrainOptions, DrainOptionsValidator>(services, configuration?.GetSection("Drain"));
 
         services.AddRaftLogPersistence();
         services.AddSingleton<ShardMapCache>();
@@ -37,9 +38,11 @@ public static class StorageServerExtensions
         services.AddSingleton<LeaderHints>();
         services.AddSingleton<ReplicaMetrics>();
         services.AddSingleton<RouterMetrics>();
+        services.AddSingleton<DirectoryMetrics>();
         services.AddSingleton<LocalReplicas>();
         services.TryAddSingleton<IReplicaFaultHooks>(NoReplicaFaultHooks.Instance);
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, LeadershipHandoff>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, ShutdownDrain>();
         services.AddSingleton<ReplicaKeeper>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<ReplicaKeeper>());
         builder.AddPlacementDirector<ReplicaPlacementStrategy, ReplicaPlacementDirector>();

@@ -12,7 +12,7 @@ using Xunit.Abstractions;
 namespace Storage.Cluster.Tests;
 
 /// <summary>
-/// A silo that dies and comes back at the same address gets its replicas back, and each stand-in moves a bounded
+/// A silo that dies and comes back under its name — at a new address — gets its replicas back, and each stand-in moves a bounded
 /// number of times, also while the returning silo cannot host replicas. Moves are counted by incarnations: every
 /// activation of a replica takes a new one, so an incarnation that rose by n means n activations.
 /// </summary>
@@ -40,8 +40,8 @@ public sealed class RelocationTests : IAsyncLifetime
     private readonly ITestOutputHelper _output;
     private StorageCluster _cluster = null!;
 
-    // Read by the silo host delegate when the test starts a silo: the address to reuse and whether it may host replicas.
-    private (int SiloPort, int GatewayPort, bool HostsReplicas, RefusingLogStore? Refusing)? _nextSilo;
+    // Read by the silo host delegate when the test starts a silo: the name to reuse and whether it may host replicas.
+    private (string Name, bool HostsReplicas, RefusingLogStore? Refusing)? _nextSilo;
 
     public RelocationTests(ITestOutputHelper output) => _output = output;
 
@@ -56,12 +56,9 @@ public sealed class RelocationTests : IAsyncLifetime
                 return;
             }
 
-            // PostConfigure runs after the test cluster's own Configure, which assigns a fresh port to every start.
-            host.Services.PostConfigure<EndpointOptions>(o =>
-            {
-                o.SiloPort = next.SiloPort;
-                o.GatewayPort = next.GatewayPort;
-            });
+            // PostConfigure runs after the test cluster's own Configure, which names every start anew (and gives it
+            // fresh ports: the silo comes back at another address, as a restarted pod does).
+            host.Services.PostConfigure<SiloOptions>(o => o.SiloName = next.Name);
             if (next.Refusing is { } refusing)
             {
                 // AddStorageServer has run (the cluster's own silo configuration comes first); the last registration wins.
@@ -185,12 +182,13 @@ public sealed class RelocationTests : IAsyncLifetime
 
     private async Task<InProcessSiloHandle> StartAtAsync(InProcessSiloHandle previous, bool hostsReplicas, RefusingLogStore? refusing = null)
     {
-        _nextSilo = (previous.SiloAddress.Endpoint.Port, previous.GatewayAddress!.Endpoint.Port, hostsReplicas, refusing);
+        _nextSilo = (StorageCluster.KeyOf(previous), hostsReplicas, refusing);
         try
         {
             var silo = await _cluster.Cluster.StartAdditionalSiloAsync();
             Assert.Equal(StorageCluster.KeyOf(previous), StorageCluster.KeyOf(silo));
-            _output.WriteLine($"started {StorageCluster.KeyOf(silo)} again ({(hostsReplicas ? "hosts replicas" : "cannot host replicas")})");
+            Assert.NotEqual(previous.SiloAddress.Endpoint, silo.SiloAddress.Endpoint);
+            _output.WriteLine($"started {StorageCluster.KeyOf(silo)} again at {silo.SiloAddress.Endpoint} ({(hostsReplicas ? "hosts replicas" : "cannot host replicas")})");
             return silo;
         }
         finally

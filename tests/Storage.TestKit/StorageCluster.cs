@@ -42,6 +42,9 @@ public sealed class StorageCluster : IAsyncDisposable
             ["Storage:Directory:InitialShards"] = "4",
             ["Storage:Directory:ReplicationFactor"] = "3",
             ["Storage:Router:RetryBudget"] = "00:00:20",
+            // Draining on every graceful stop is covered by the rebalancing tests; elsewhere a stop only hands off
+            // leaders, so that tests that stop silos (and every cluster's disposal) do not wait for drains.
+            ["Storage:Drain:OnShutdown"] = "false",
         };
         foreach (var (k, v) in settings ?? new Dictionary<string, string?>())
         {
@@ -87,6 +90,11 @@ public sealed class StorageCluster : IAsyncDisposable
 
         self = new StorageCluster(builder.Build(), connectionString);
         await self.Cluster.DeployAsync();
+        foreach (var silo in self.Cluster.Silos)
+        {
+            _ = KeyOf(silo);
+        }
+
         await self.WaitUntilReadyAsync(readyTimeout ?? TimeSpan.FromSeconds(60));
         return self;
     }
@@ -171,8 +179,25 @@ public sealed class StorageCluster : IAsyncDisposable
         }
     }
 
-    /// <summary>The silo's identity in the shard map (<see cref="Storage.Directory.SiloKeys"/>).</summary>
-    public static string KeyOf(InProcessSiloHandle silo) => silo.Name;
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<InProcessSiloHandle, string> Names = new();
+
+    /// <summary>
+    /// The silo's identity in the shard map (<see cref="Storage.Directory.SiloKeys"/>): the name it runs under, which a
+    /// test may have set to an earlier silo's name to restart "the same silo". Remembered while the silo runs, so it
+    /// can still be asked after the silo was stopped or killed.
+    /// </summary>
+    public static string KeyOf(InProcessSiloHandle silo) =>
+        Names.GetValue(silo, s =>
+        {
+            try
+            {
+                return s.SiloHost.Services.GetRequiredService<ILocalSiloDetails>().Name;
+            }
+            catch (ObjectDisposedException)
+            {
+                return s.Name; // stopped before anyone asked: the test cluster's own name for it
+            }
+        });
 
     /// <summary>The handle of the silo whose shard-map identity is <paramref name="siloKey"/>.</summary>
     public InProcessSiloHandle SiloFor(string siloKey) =>

@@ -5,6 +5,32 @@ public sealed partial class DirectoryGrain
 {
     public async Task Drain(string silo, bool leaving)
     {
+        await _gate.WaitAsync();
+        try
+        {
+            await DrainCoreAsync(silo, leaving);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public async Task Undrain(string silo)
+    {
+        await _gate.WaitAsync();
+        try
+        {
+            await UndrainCoreAsync(silo);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private async Task DrainCoreAsync(string silo, bool leaving)
+    {
         await LoadAsync();
         if (string.IsNullOrWhiteSpace(silo) || !IsKnownSilo(silo))
         {
@@ -31,7 +57,7 @@ public sealed partial class DirectoryGrain
         LogDraining(silo, leaving ? "its shutdown" : "an operator");
     }
 
-    public async Task Undrain(string silo)
+    private async Task UndrainCoreAsync(string silo)
     {
         await LoadAsync();
         if (string.IsNullOrWhiteSpace(silo) || !IsKnownSilo(silo))
@@ -53,7 +79,8 @@ public sealed partial class DirectoryGrain
             _state.State.Map?.Version ?? 0,
             _state.State.Moves.ToList(),
             _state.State.Drains.Select(d => d.Silo).ToList(),
-            GivenUpSilos());
+            GivenUpSilos(),
+            _state.State.MovesMade);
     }
 
     private bool IsKnownSilo(string silo) =>

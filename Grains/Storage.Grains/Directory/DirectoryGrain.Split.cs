@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Orleans.Storage;
 using Storage.Shards;
 using Storage.StateMachine;
 
@@ -12,8 +13,21 @@ public sealed partial class DirectoryGrain
 
     public async Task<long> Split(int shardId, ulong? splitAt)
     {
+        await _gate.WaitAsync();
+        try
+        {
+            return await SplitCoreAsync(shardId, splitAt);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private async Task<long> SplitCoreAsync(int shardId, ulong? splitAt)
+    {
         await LoadAsync();
-        var map = _state.State.Map ?? await GetShardMap()
+        var map = _state.State.Map ?? await CreateMapAsync()
             ?? throw new ShardUnavailableException("the cluster is still starting: no shard map yet");
         CheckSplitRequest(map, shardId, splitAt);
 
@@ -49,9 +63,11 @@ public sealed partial class DirectoryGrain
     /// shard whose leader reports more data than <see cref="DirectoryOptions.SplitSizeBytes"/> (at the point that
     /// halves its keys) or a write rate above <see cref="DirectoryOptions.SplitWritesPerSecond"/> for
     /// <see cref="DirectoryOptions.SplitLoadWindow"/> (at the point that halves its recent writes); each shard at most
-    /// once per <see cref="DirectoryOptions.SplitCooldown"/>. Failures are logged and retried on a later pass.
+    /// once per <see cref="DirectoryOptions.SplitCooldown"/>. Failures are logged and retried on a later pass (a lost
+    /// ETag race, <see cref="InconsistentStateException"/>, is left to the caller). Call it holding <see cref="_gate"/>.
+    /// True when it published a new map.
     /// </summary>
-    public async Task MaybeSplitAsync()
+    internal async Task<bool> MaybeSplitAsync()
     {
         await LoadAsync();
         try
@@ -59,12 +75,12 @@ public sealed partial class DirectoryGrain
             if (_state.State.PendingSplit is not null)
             {
                 await FinishPendingSplitAsync();
-                return;
+                return true;
             }
 
             if (!_options.AutoSplit || _state.State.Map is not { } map)
             {
-                return;
+                return false;
             }
 
             var now = DateTime.UtcNow;
@@ -84,13 +100,15 @@ public sealed partial class DirectoryGrain
 
                 var point = await ChooseSplitPointAsync(shard, byLoad && status.DataBytes < _options.SplitSizeBytes);
                 await SplitAtAsync(shard, point, status.DataBytes >= _options.SplitSizeBytes ? $"its size ({status.DataBytes} bytes)" : "its sustained write rate");
-                return;
+                return true;
             }
         }
-        catch (Exception e) when (e is StorageException or TimeoutException or OrleansException)
+        catch (Exception e) when (e is not InconsistentStateException && (e is StorageException or TimeoutException or OrleansException))
         {
             LogSplitPassFailed(e.Message);
         }
+
+        return false;
     }
 
     private static void CheckSplitRequest(ShardMap map, int shardId, ulong? splitAt)

@@ -2,15 +2,18 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Runtime.MembershipService.SiloMetadata;
+using Orleans.Concurrency;
 using Orleans.Storage;
 
 namespace Storage.Directory;
 
 /// <summary>
-/// Makes the first shard map from the active silos (their region and zone from silo metadata) and keeps
-/// it persisted. Brief duplicate activations are harmless: the storage ETag lets only one map win and
-/// the other activation adopts it.
+/// Makes the first shard map from the active silos (their region and zone from silo metadata), keeps it persisted,
+/// and runs the rebalancer (<c>DirectoryGrain.Rebalance.cs</c>) on a timer. Reentrant so that map reads never wait
+/// for a rebalancer pass; every change of the persisted state holds <see cref="_gate"/>. Brief duplicate activations
+/// are harmless: the storage ETag lets only one write win and the other activation re-reads.
 /// </summary>
+[Reentrant]
 public sealed partial class DirectoryGrain : Grain, IDirectoryGrain
 {
     private readonly GrainStateSlot<DirectoryState> _state;
@@ -18,15 +21,20 @@ public sealed partial class DirectoryGrain : Grain, IDirectoryGrain
     private readonly ISiloMetadataCache _metadata;
     private readonly DirectoryOptions _options;
     private readonly ILogger<DirectoryGrain> _logger;
+    private readonly DirectoryMetrics _metrics;
+    private readonly SemaphoreSlim _gate = new(1, 1);
     private bool _loaded;
+    private Task? _loading;
 
     public DirectoryGrain(
         [FromKeyedServices(StorageProviders.Checkpoints)] IGrainStorage storage,
         IClusterMembershipService membership,
         ISiloMetadataCache metadata,
         IOptions<DirectoryOptions> options,
+        DirectoryMetrics metrics,
         ILogger<DirectoryGrain> logger)
     {
+        _metrics = metrics;
         _state = new GrainStateSlot<DirectoryState>(storage, "directory", this.GetGrainId());
         _membership = membership;
         _metadata = metadata;
@@ -34,16 +42,33 @@ public sealed partial class DirectoryGrain : Grain, IDirectoryGrain
         _logger = logger;
     }
 
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        this.RegisterGrainTimer(OnRebalanceTimer, new GrainTimerCreationOptions(_options.RebalancePeriod, _options.RebalancePeriod)
+        {
+            Interleave = true, // the pass takes the gate itself; map reads go on meanwhile
+            KeepAlive = true,  // the rebalancer must keep running while no one calls
+        });
+        return Task.CompletedTask;
+    }
+
     /// <summary>
     /// Loads the persisted state on first use rather than at activation, so that a database failure is an error of
     /// the call (typed by the store's grain call filter), not a failed activation handed to callers untranslated.
     /// </summary>
-    private async Task LoadAsync()
+    private Task LoadAsync() => _loaded ? Task.CompletedTask : _loading ??= LoadCoreAsync();
+
+    // Calls interleave (the grain is reentrant): they share one read rather than each replacing the state.
+    private async Task LoadCoreAsync()
     {
-        if (!_loaded)
+        try
         {
             await _state.ReadStateAsync();
             _loaded = true;
+        }
+        finally
+        {
+            _loading = null;
         }
     }
 
@@ -53,6 +78,25 @@ public sealed partial class DirectoryGrain : Grain, IDirectoryGrain
         if (_state.State.Map is { } map)
         {
             return map;
+        }
+
+        await _gate.WaitAsync();
+        try
+        {
+            return await CreateMapAsync();
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private async Task<ShardMap?> CreateMapAsync()
+    {
+        await LoadAsync();
+        if (_state.State.Map is { } existing)
+        {
+            return existing;
         }
 
         var silos = ActiveSilos();
@@ -101,6 +145,21 @@ public sealed partial class DirectoryGrain : Grain, IDirectoryGrain
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Shard map not created yet: {Active} of {Required} silos active")]
     private partial void LogWaiting(int active, int required);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Shard map v{Version}: {Moves} replica moves and {Leaders} preferred-leader changes planned: {Detail}")]
+    private partial void LogPlanned(long version, int moves, int leaders, string detail);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Replica {Shard}/{Replica} moved to silo {Silo} in {Seconds:0.0} s")]
+    private partial void LogMoveDone(int shard, long replica, string silo, double seconds);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Move of replica {Shard}/{Replica} to silo {Silo} dropped: that silo left or the map changed; it will be placed again")]
+    private partial void LogMoveDropped(int shard, long replica, string silo);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Asking replica {Shard}/{Replica} to move failed: {Reason} (asked again later)")]
+    private partial void LogAskFailed(int shard, long replica, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Rebalancer pass failed: {Reason}")]
+    private partial void LogPassFailed(string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Silo {Silo} is being drained (asked by {Who})")]
     private partial void LogDraining(string silo, string who);

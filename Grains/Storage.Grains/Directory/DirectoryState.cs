@@ -24,4 +24,8 @@ public sealed class DirectoryState
     /// </summary>
     [Id(3)]
     public PendingSplit? PendingSplit { get; set; }
+
+    /// <summary>Moves finished since the map was made (ids 3 and 4 are the pending split and membership change).</summary>
+    [Id(5)]
+    public long MovesMade { get; set; }
 }

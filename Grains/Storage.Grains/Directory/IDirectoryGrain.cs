@@ -26,6 +26,10 @@ public interface IDirectoryGrain : IGrainWithIntegerKey
     [Alias("Undrain")]
     Task Undrain(string silo);
 
+    /// <summary>A silo of this name started: ends its leaving drain (an operator's drain stays).</summary>
+    [Alias("Joined")]
+    Task Joined(string silo);
+
     /// <summary>See <see cref="IStore.SplitAsync"/>.</summary>
     [Alias("Split"), ResponseTimeout("00:01:00")]
     Task<long> Split(int shardId, ulong? splitAt);

@@ -68,11 +68,11 @@ public interface IShardReplicaGrain : IGrainWithStringKey
     Task<bool> HandOffLeadership();
 
     /// <summary>
-    /// Moves the replica back to the silo the shard map assigns it: hands off leadership if it leads, then
-    /// deactivates, so that the next message activates it there (its state is in PostgreSQL).
+    /// Moves the replica to the silo the shard map (version <paramref name="mapVersion"/> or newer) assigns it: hands
+    /// off leadership if it leads, then migrates there (its state is in PostgreSQL). Nothing if it runs there already.
     /// </summary>
     [Alias("Relocate"), ResponseTimeout("00:00:10")]
-    Task Relocate();
+    Task Relocate(long mapVersion);
 
     /// <summary>
     /// Leader balancing: if this replica leads but <paramref name="preferredReplica"/> (the shard map's

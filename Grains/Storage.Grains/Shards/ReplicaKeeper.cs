@@ -188,7 +188,7 @@ public sealed partial class ReplicaKeeper : ILifecycleParticipant<ISiloLifecycle
             LogRelocating(key, home);
             relocation.Started(now);
             _metrics.Relocations.Add(1);
-            await grain.Relocate().WaitAsync(TimeSpan.FromSeconds(10), ct);
+            await grain.Relocate(map.Version).WaitAsync(TimeSpan.FromSeconds(10), ct);
             return true;
         }
 

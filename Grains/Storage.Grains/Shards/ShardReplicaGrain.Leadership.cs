@@ -58,11 +58,24 @@ public sealed partial class ShardReplicaGrain
         return Task.FromResult(started);
     }
 
-    public async Task Relocate()
+    public async Task Relocate(long mapVersion)
     {
         if (_stopped)
         {
             return;
+        }
+
+        // The placement director on this silo places by this silo's cached map: it must hold the assignment the
+        // caller acted on, or it would call the move off.
+        if ((_maps.Current?.Version ?? 0) < mapVersion)
+        {
+            await _maps.GetAsync(refresh: true);
+        }
+
+        var home = _maps.Current?.FindShard(_key.Shard)?.Replicas.FirstOrDefault(r => r.ReplicaId == _key.Replica)?.SiloKey;
+        if (home is null || home == _siloKey || _stopped)
+        {
+            return; // already there, or no longer in the map
         }
 
         if (_node.Role == RaftRole.Leader)
