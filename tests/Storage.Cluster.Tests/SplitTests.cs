@@ -213,28 +213,42 @@ public sealed class SplitTests : IClassFixture<SplitClusterFixture>
             await Store.PutAsync(key, Encoding.UTF8.GetBytes(key), new WriteId(Guid.NewGuid(), 1));
         }
 
-        // What the directory does before asking the parent, done by hand: the pending split, persisted ...
+        // What the directory does, done by hand: a pending split ...
         var point = parent.RangeStart + ((parent.RangeEnd - parent.RangeStart) / 2) + 1;
         var target = ShardMapBuilder.Split(map, parent.ShardId, point);
         var child = target.Shards.Single(s => map.FindShard(s.ShardId) is null);
         var command = KvCommandCodec.EncodeSplit(new SplitCommand(
             parent.RangeStart, parent.RangeEnd, point, child.ShardId, target.Version,
             parent.Replicas.Select(r => r.ReplicaId).ToArray(), child.Replicas.Select(r => r.ReplicaId).ToArray()));
-        var storage = _cluster.Cluster.Silos[0].ServiceProvider.GetRequiredKeyedService<IGrainStorage>(StorageProviders.Checkpoints);
-        var directoryId = Directory.GetGrainId();
-        var state = new GrainState<DirectoryState>(new DirectoryState());
-        await storage.ReadStateAsync("directory", directoryId, state);
-        state.State!.PendingSplit = new PendingSplit(parent.ShardId, point, command, target, DateTime.UtcNow);
-        state.State.Map = map with { NextReplicaId = target.NextReplicaId };
-        await storage.WriteStateAsync("directory", directoryId, state);
-
-        // ... and proposed to the parent, which applied it; then the directory went away before publishing.
+        // The parent is asked first and applies it (nobody else knows the command, so this is the first application) ...
         var leader = await LeaderOfAsync(parent.ShardId);
         var applied = await _cluster.Replica(parent.ShardId, leader).ProposeSplit(command);
         Assert.False(applied.AlreadySplit);
+
+        // ... and the directory's persisted state is what it wrote before asking: then the directory goes away.
+        var storage = _cluster.Cluster.Silos[0].ServiceProvider.GetRequiredKeyedService<IGrainStorage>(StorageProviders.Checkpoints);
+        var directoryId = Directory.GetGrainId();
+        for (var attempt = 0; ; attempt++)
+        {
+            var state = new GrainState<DirectoryState>(new DirectoryState());
+            await storage.ReadStateAsync("directory", directoryId, state);
+            state.State!.PendingSplit = new PendingSplit(parent.ShardId, point, command, target, DateTime.UtcNow);
+            state.State.Map = state.State.Map! with { NextReplicaId = target.NextReplicaId };
+            try
+            {
+                await storage.WriteStateAsync("directory", directoryId, state);
+                break;
+            }
+            catch (InconsistentStateException) when (attempt < 5)
+            {
+                // The running directory's rebalancer wrote meanwhile: read again.
+            }
+        }
+
         await _cluster.Cluster.DeactivateAsync(Directory);
 
-        // The next split request finishes the pending one first (the parent answers "already split"), then its own.
+        // The next split request (or the new activation's first rebalancer pass) finishes the pending one (the parent
+        // answers "already split"), then the request splits its own shard.
         var other = map.Shards.First(s => s.ShardId != parent.ShardId);
         var version = await Store.SplitAsync(other.ShardId);
 

@@ -112,6 +112,7 @@ public sealed partial class ShardReplicaGrain
         if (shard is null || shard.ParentShard >= 0)
         {
             LogStartsEmpty(_keyText);
+            _awaitingSplitCheckpoint = true;
             return;
         }
 

@@ -44,6 +44,7 @@ public sealed partial class ShardReplicaGrain
         {
             CatchUpTicks();
             Pump();
+            MaybePollSplitCheckpoint();
         }
 
         return Task.CompletedTask;

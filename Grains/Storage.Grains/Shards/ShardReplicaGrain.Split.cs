@@ -14,6 +14,10 @@ public sealed partial class ShardReplicaGrain
     private readonly ulong[] _recentWriteHashes = new ulong[RecentWriteHashCount];
     private long _writesApplied;
     private int _childCheckpointWrites;
+    private Task _lastChildCheckpoint = Task.CompletedTask;
+    private bool _awaitingSplitCheckpoint;
+    private bool _checkpointPollInFlight;
+    private int _ticksSinceCheckpointPoll;
 
     public async Task<SplitOutcome> ProposeSplit(byte[] command)
     {
@@ -49,6 +53,15 @@ public sealed partial class ShardReplicaGrain
             throw new ShardBusyException($"split of shard {_key.Shard} at {split.SplitAt:x16} not applied within {_options.OperationTimeout.TotalSeconds:0.#} s; it may still be");
         }
 
+        // The directory publishes the new shard when this returns, and the new shard's replicas start then: at least
+        // this replica's child must find its checkpoint, or every child could start empty, with no member that knows
+        // the group, and none could ever be elected.
+        if (result.Status is KvSplitStatus.Split or KvSplitStatus.AlreadySplit)
+        {
+            await _lastChildCheckpoint.WaitAsync(_options.OperationTimeout);
+            EnsureRunning(); // a failed checkpoint write stopped the replica
+        }
+
         return result.Status switch
         {
             KvSplitStatus.Split => new SplitOutcome(false, proposal.Index),
@@ -68,6 +81,55 @@ public sealed partial class ShardReplicaGrain
         var seen = (int)Math.Min(_writesApplied, RecentWriteHashCount);
         var hashes = _recentWriteHashes.Take(seen).Where(h => h >= rangeStart && h <= rangeEnd).ToList();
         return Task.FromResult(StateMachine.KvStateMachine.MedianSplitPoint(hashes, rangeStart));
+    }
+
+    /// <summary>
+    /// A replica of a shard born from a split that started before its parent wrote its checkpoint has no state and no
+    /// membership: it can vote, but if every replica of the new group started so, none could ever campaign. While it
+    /// is in that state it looks for its checkpoint about once a second and, once it is there, restarts to load it.
+    /// </summary>
+    private void MaybePollSplitCheckpoint()
+    {
+        if (!_awaitingSplitCheckpoint)
+        {
+            return;
+        }
+
+        if (_machine.AppliedIndex > 0)
+        {
+            _awaitingSplitCheckpoint = false; // its leader sent it a snapshot
+            return;
+        }
+
+        if (_checkpointPollInFlight || ++_ticksSinceCheckpointPoll * _options.TickInterval < TimeSpan.FromSeconds(1))
+        {
+            return;
+        }
+
+        _ticksSinceCheckpointPoll = 0;
+        _ = PollSplitCheckpointAsync();
+    }
+
+    private async Task PollSplitCheckpointAsync()
+    {
+        _checkpointPollInFlight = true;
+        try
+        {
+            var slot = new GrainStateSlot<ReplicaCheckpoint>(_checkpointStorage, CheckpointStateName, this.GetGrainId());
+            await slot.ReadStateAsync();
+            if (slot.State.Index > 0 && _machine.AppliedIndex == 0)
+            {
+                Stop("the checkpoint its parent wrote at the split has arrived; reloading from it");
+            }
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            LogCheckpointFailed(e, _keyText, 0);
+        }
+        finally
+        {
+            _checkpointPollInFlight = false;
+        }
     }
 
     /// <summary>
@@ -140,7 +202,7 @@ public sealed partial class ShardReplicaGrain
                 Learners = childConf.Learners.ToArray(),
                 Data = child.CreateSnapshot(),
             };
-            _ = WriteChildCheckpointAsync(new ReplicaKey(split.NewShardId, childReplica), checkpoint);
+            _lastChildCheckpoint = WriteChildCheckpointAsync(new ReplicaKey(split.NewShardId, childReplica), checkpoint);
         }
 
         return result;
