@@ -56,4 +56,17 @@ public interface IStore : IGrainWithIntegerKey
     /// </summary>
     [Alias("Split")]
     Task<long> SplitAsync(int shardId, ulong? splitAt = null);
+
+    /// <summary>
+    /// Operators: replaces replica <paramref name="replicaId"/> of shard <paramref name="shardId"/> with a new replica on
+    /// silo <paramref name="silo"/> (its name) through Raft membership changes, one at a time: the new replica joins as a
+    /// learner, catches up, is promoted to voter, then the old one is removed (after handing leadership over if it
+    /// leads) and its durable state deleted. Returns the new replica's id once the change is recorded; the steps follow
+    /// (watch <see cref="GetStatusAsync"/>: the change is listed among the moves until it is done). Asking again for
+    /// the same replacement returns the same id. Throws <see cref="InvalidRequestException"/>, changing nothing, for an
+    /// unknown shard or replica, an unknown, inactive or draining silo, a silo that already holds a replica of the
+    /// shard, or a shard with another change in progress.
+    /// </summary>
+    [Alias("ReplaceReplica")]
+    Task<long> ReplaceReplicaAsync(int shardId, long replicaId, string silo);
 }

@@ -40,4 +40,11 @@ internal sealed class GrainStateSlot<T>
 
     /// <summary>Stores the state; <see cref="InconsistentStateException"/> if another writer changed it since our read or write.</summary>
     public Task WriteStateAsync() => _storage.WriteStateAsync(_name, _grainId, _state);
+
+    /// <summary>Deletes the stored state (read it first: the delete is checked against the ETag); the slot holds a new <typeparamref name="T"/>.</summary>
+    public async Task ClearStateAsync()
+    {
+        await _storage.ClearStateAsync(_name, _grainId, _state);
+        _state.State = new T();
+    }
 }

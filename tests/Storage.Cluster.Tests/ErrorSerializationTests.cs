@@ -30,6 +30,7 @@ public sealed class ErrorSerializationTests
         [typeof(StorageBackendUnavailableException)] = () => new StorageBackendUnavailableException("db.internal", 6543, "kv", "terminating connection due to administrator command (SQLSTATE 57P01)"),
         [typeof(StorageInternalException)] = () => new StorageInternalException("System.InvalidOperationException", "a bug"),
         [typeof(NotLeaderException)] = () => new NotLeaderException("2/1", 3),
+        [typeof(ReplicaRemovedException)] = () => new ReplicaRemovedException("2/1", 9),
     };
 
     [Fact]

@@ -6,8 +6,9 @@ using Xunit.Abstractions;
 namespace Storage.Cluster.Tests;
 
 /// <summary>
-/// The living map, in process: silos that join are filled, a drained silo is emptied and then stops, while clients
-/// write; replicas end evenly spread with the fewest moves, and no acknowledged write is lost or fails.
+/// The living map, in process: silos that join are filled, a drained silo is emptied and then stops, a silo that stops
+/// gracefully drains itself first, a silo that dies is replaced after the grace period — all while clients write;
+/// replicas end evenly spread with the fewest moves, and no acknowledged write is lost or fails.
 /// </summary>
 public sealed class RebalanceTests : IAsyncLifetime
 {
@@ -24,6 +25,7 @@ public sealed class RebalanceTests : IAsyncLifetime
         ["Storage:Keeper:HomeStableFor"] = "00:00:01",
         ["Storage:Drain:OnShutdown"] = "true",
         ["Storage:Drain:Timeout"] = "00:01:00",
+        ["Storage:Directory:GiveUpAfter"] = "00:00:05",
     };
 
     private readonly PostgresFixture _postgres = new();
@@ -75,10 +77,31 @@ public sealed class RebalanceTests : IAsyncLifetime
         Assert.Contains(victim, drained.Draining);
         await _cluster.Cluster.StopSiloAsync(_cluster.SiloFor(victim));
 
+        // Scale in by SIGTERM: a silo that stops gracefully drains itself before it leaves. Chosen in a region that
+        // keeps another silo, which can take its replicas.
+        map = await _cluster.ShardMapAsync();
+        var regions = map.Shards.SelectMany(s => s.Replicas).GroupBy(r => r.Region).Where(g => g.Select(r => r.SiloKey).Distinct().Count() == 2).ToList();
+        var stopping = regions[0].First().SiloKey;
+        var onStopping = map.Shards.Sum(s => s.Replicas.Count(r => r.SiloKey == stopping));
+        await _cluster.Cluster.StopSiloAsync(_cluster.SiloFor(stopping));
+        map = await _cluster.ShardMapAsync();
+        _output.WriteLine($"stopped {stopping} gracefully: it held {onStopping} replicas, {map.Shards.Sum(s => s.Replicas.Count(r => r.SiloKey == stopping))} after its stop, map v{map.Version}");
+        Assert.DoesNotContain(map.Shards.SelectMany(s => s.Replicas), r => r.SiloKey == stopping);
+        var stopped = await WaitUntilBalancedAsync(4, TimeSpan.FromSeconds(120));
+
+        // A silo that dies: its replicas stand in elsewhere, and after the grace period they are placed for good.
+        var dying = regions[1].First().SiloKey;
+        var onDying = map.Shards.Sum(s => s.Replicas.Count(r => r.SiloKey == dying));
+        await _cluster.Cluster.KillSiloAsync(_cluster.SiloFor(dying));
+        var replaced = await WaitUntilBalancedAsync(3, TimeSpan.FromSeconds(120), excluded: dying);
+        _output.WriteLine($"killed {dying}: its {onDying} replicas placed elsewhere with {replaced.MovesMade - stopped.MovesMade} moves, given up: {string.Join(",", replaced.GivenUp)}");
+        Assert.Contains(dying, replaced.GivenUp);
+        Assert.InRange(replaced.MovesMade - stopped.MovesMade, onDying, (long)Math.Floor(onDying * 1.2));
+
         var failures = await writers.StopAsync();
         Assert.Empty(failures);
         await writers.VerifyAsync(_cluster.Store);
-        _output.WriteLine($"{writers.Acknowledged} writes acknowledged and read back");
+        _output.WriteLine($"{writers.Acknowledged} writes acknowledged and read back; {writers.Retries} transient failures retried with the same WriteId");
     }
 
     [Fact]
@@ -121,7 +144,14 @@ public sealed class RebalanceTests : IAsyncLifetime
             });
             var evenLeaders = leaders.Values.All(n => n <= (Shards + silos - 1) / silos);
             var landed = status.Shards.All(s => s.Replicas.All(r => r.Reachable && map.FindShard(s.ShardId)!.Replicas.Any(m => m.ReplicaId == r.ReplicaId && m.SiloKey == r.Silo)));
-            last = $"v{map.Version}, {placement.Moves.Count} moves in flight, replicas {string.Join(" ", perSilo.OrderBy(p => p.Key).Select(p => $"{p.Key}={p.Value}"))}, leaders {string.Join(" ", leaders.OrderBy(p => p.Key).Select(p => $"{p.Key}={p.Value}"))}, landed {landed}";
+            var moves = string.Join(" ", placement.Moves.Select(m => $"{m.ShardId}/{m.ReplicaId}:{m.From}->{m.To}"));
+            var now = $"v{map.Version}, {placement.Moves.Count} moves in flight [{moves}], made {placement.MovesMade}, given up [{string.Join(",", placement.GivenUp)}], replicas {string.Join(" ", perSilo.OrderBy(p => p.Key).Select(p => $"{p.Key}={p.Value}"))}, leaders {string.Join(" ", leaders.OrderBy(p => p.Key).Select(p => $"{p.Key}={p.Value}"))}, landed {landed}";
+            if (now != last)
+            {
+                _output.WriteLine($"  {DateTime.UtcNow:HH:mm:ss.f} {now}"); // progress, for a failure's story
+                last = now;
+            }
+
             if (placement.Moves.Count == 0 && evenReplicas && evenLeaders && landed && (excluded is null || !perSilo.ContainsKey(excluded)))
             {
                 _output.WriteLine($"balanced: {last}");
@@ -133,14 +163,20 @@ public sealed class RebalanceTests : IAsyncLifetime
         }
     }
 
-    /// <summary>Clients writing distinct keys in a loop; each keeps the last acknowledged value of its keys.</summary>
+    /// <summary>
+    /// Clients writing in a loop; each keeps the last acknowledged value of its keys. A transient failure (a gateway
+    /// that died, a shard busy while its leader moves) is retried with the same WriteId, as the client library does,
+    /// within a retry budget; a write that fails beyond it is a failure of the test.
+    /// </summary>
     private sealed class Writers : IAsyncDisposable
     {
         private readonly CancellationTokenSource _stop = new();
         private readonly List<Task> _loops = new();
         private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _acknowledged = new();
         private readonly System.Collections.Concurrent.ConcurrentQueue<string> _failures = new();
+        private static readonly TimeSpan RetryBudget = TimeSpan.FromSeconds(30);
         private long _count;
+        private long _retries;
 
         public Writers(IStore store, int clients)
         {
@@ -154,15 +190,26 @@ public sealed class RebalanceTests : IAsyncLifetime
                     {
                         var key = $"rebalance/{client}/{seq % 50}";
                         var value = $"{client}:{seq}";
-                        try
+                        var deadline = DateTime.UtcNow + RetryBudget;
+                        while (true)
                         {
-                            await store.PutAsync(key, Encoding.UTF8.GetBytes(value), new WriteId(id, seq));
-                            _acknowledged[key] = value;
-                            Interlocked.Increment(ref _count);
-                        }
-                        catch (Exception e)
-                        {
-                            _failures.Enqueue($"{key}: {e.GetType().Name}: {e.Message}");
+                            try
+                            {
+                                await store.PutAsync(key, Encoding.UTF8.GetBytes(value), new WriteId(id, seq));
+                                _acknowledged[key] = value;
+                                Interlocked.Increment(ref _count);
+                                break;
+                            }
+                            catch (Exception e) when (TransientErrors.IsTransient(e) && DateTime.UtcNow < deadline)
+                            {
+                                Interlocked.Increment(ref _retries);
+                                await Task.Delay(100);
+                            }
+                            catch (Exception e)
+                            {
+                                _failures.Enqueue($"{key}: {e.GetType().Name}: {e.Message}");
+                                break;
+                            }
                         }
                     }
                 }));
@@ -170,6 +217,8 @@ public sealed class RebalanceTests : IAsyncLifetime
         }
 
         public long Acknowledged => Interlocked.Read(ref _count);
+
+        public long Retries => Interlocked.Read(ref _retries);
 
         public async Task<IReadOnlyCollection<string>> StopAsync()
         {

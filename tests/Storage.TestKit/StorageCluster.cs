@@ -31,8 +31,11 @@ public sealed class StorageCluster : IAsyncDisposable
 
     public IStore Store => Client.GetGrain<IStore>(0);
 
-    /// <summary>Starts <paramref name="silos"/> silos on the database and waits until every shard has a leader.</summary>
-    public static async Task<StorageCluster> StartAsync(string connectionString, int silos = 3, IDictionary<string, string?>? settings = null, TimeSpan? readyTimeout = null, string serviceId = "storage-tests", Storage.Faults.FaultController? faults = null)
+    /// <summary>
+    /// Starts <paramref name="silos"/> silos on the database and waits until every shard has a leader.
+    /// <paramref name="configureSilo"/> runs last in every silo's configuration (also of silos started later).
+    /// </summary>
+    public static async Task<StorageCluster> StartAsync(string connectionString, int silos = 3, IDictionary<string, string?>? settings = null, TimeSpan? readyTimeout = null, string serviceId = "storage-tests", Storage.Faults.FaultController? faults = null, Action<ISiloBuilder>? configureSilo = null)
     {
         var values = new Dictionary<string, string?>
         {
@@ -80,6 +83,8 @@ public sealed class StorageCluster : IAsyncDisposable
             {
                 Storage.Faults.FaultInjectionExtensions.UseFaultInjection(silo, faults);
             }
+
+            configureSilo?.Invoke(silo);
         });
         builder.ConfigureClient(client => client.UseAdoNetClustering(o =>
         {

@@ -51,6 +51,7 @@ public sealed partial class DirectoryGrain
         try
         {
             await LoadAsync();
+            await StepMembershipChangesAsync();
             if (_state.State.Map is not { } map)
             {
                 return;
@@ -58,7 +59,8 @@ public sealed partial class DirectoryGrain
 
             var now = DateTime.UtcNow;
             var active = ObserveSilos(map, now);
-            var dirty = EndLeavingDrainsOfDeadSilos(map, active);
+            var dirty = UpdateGivenUp(active, now);
+            dirty |= EndLeavingDrainsOfDeadSilos(map, active);
             dirty |= await FinishMovesAsync(active, now);
 
             // Splits first (they publish their own map); the next pass plans moves over the map they leave.
@@ -109,7 +111,6 @@ public sealed partial class DirectoryGrain
         {
             // Another activation of the directory wrote meanwhile (a brief duplicate): take its state, act on nothing.
             _loaded = false;
-            _absentSince.Clear();
         }
         catch (Exception e)
         {
@@ -156,7 +157,7 @@ public sealed partial class DirectoryGrain
 
         foreach (var (name, since) in _absentSince)
         {
-            if (active.ContainsKey(name) || now - since >= _options.GiveUpAfter)
+            if (active.ContainsKey(name) || now - since >= _options.GiveUpAfter || _state.State.GivenUp.Contains(name))
             {
                 continue;
             }
@@ -174,10 +175,23 @@ public sealed partial class DirectoryGrain
     private static SiloInfo? RegionOfMapped(ShardMap map, string name) =>
         map.Shards.SelectMany(s => s.Replicas).Where(r => r.SiloKey == name).Select(r => new SiloInfo(name, r.Region, r.Zone, 1)).FirstOrDefault();
 
-    private List<string> GivenUpSilos()
+    private List<string> GivenUpSilos() => _state.State.GivenUp.OrderBy(n => n, StringComparer.Ordinal).ToList();
+
+    /// <summary>Records silos past their grace period (before the plan that re-places their replicas) and forgets returned ones.</summary>
+    private bool UpdateGivenUp(Dictionary<string, SiloInfo> active, DateTime now)
     {
-        var now = DateTime.UtcNow;
-        return _absentSince.Where(a => now - a.Value >= _options.GiveUpAfter).Select(a => a.Key).OrderBy(n => n, StringComparer.Ordinal).ToList();
+        var changed = _state.State.GivenUp.RemoveAll(active.ContainsKey) > 0;
+        foreach (var (name, since) in _absentSince)
+        {
+            if (now - since >= _options.GiveUpAfter && !_state.State.GivenUp.Contains(name))
+            {
+                _state.State.GivenUp.Add(name);
+                LogGivenUp(name, (now - since).TotalSeconds);
+                changed = true;
+            }
+        }
+
+        return changed;
     }
 
     /// <summary>A leaving drain of a silo that is gone and holds nothing is over: the name may come back as a new silo.</summary>

@@ -20,6 +20,7 @@ public sealed partial class DirectoryGrain : Grain, IDirectoryGrain
     private readonly IClusterMembershipService _membership;
     private readonly ISiloMetadataCache _metadata;
     private readonly DirectoryOptions _options;
+    private readonly ShardMapCache _maps;
     private readonly ILogger<DirectoryGrain> _logger;
     private readonly DirectoryMetrics _metrics;
     private readonly SemaphoreSlim _gate = new(1, 1);
@@ -31,6 +32,7 @@ public sealed partial class DirectoryGrain : Grain, IDirectoryGrain
         IClusterMembershipService membership,
         ISiloMetadataCache metadata,
         IOptions<DirectoryOptions> options,
+        ShardMapCache maps,
         DirectoryMetrics metrics,
         ILogger<DirectoryGrain> logger)
     {
@@ -39,6 +41,7 @@ public sealed partial class DirectoryGrain : Grain, IDirectoryGrain
         _membership = membership;
         _metadata = metadata;
         _options = options.Value;
+        _maps = maps;
         _logger = logger;
     }
 
@@ -157,6 +160,9 @@ public sealed partial class DirectoryGrain : Grain, IDirectoryGrain
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Asking replica {Shard}/{Replica} to move failed: {Reason} (asked again later)")]
     private partial void LogAskFailed(int shard, long replica, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Silo {Silo} given up after {Seconds:0} s away: its replicas are placed elsewhere")]
+    private partial void LogGivenUp(string silo, double seconds);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Rebalancer pass failed: {Reason}")]
     private partial void LogPassFailed(string reason);

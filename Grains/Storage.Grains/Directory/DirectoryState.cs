@@ -25,7 +25,15 @@ public sealed class DirectoryState
     [Id(3)]
     public PendingSplit? PendingSplit { get; set; }
 
+    /// <summary>Raft membership changes in progress (replacements, replication-factor changes), at most one per shard.</summary>
+    [Id(4)]
+    public List<MembershipChange> MembershipChanges { get; set; } = new();
+
     /// <summary>Moves finished since the map was made (ids 3 and 4 are the pending split and membership change).</summary>
     [Id(5)]
     public long MovesMade { get; set; }
+
+    /// <summary>Silos absent longer than the grace period, whose replicas were placed elsewhere; removed when they return.</summary>
+    [Id(6)]
+    public List<string> GivenUp { get; set; } = new();
 }

@@ -33,4 +33,8 @@ public interface IDirectoryGrain : IGrainWithIntegerKey
     /// <summary>See <see cref="IStore.SplitAsync"/>.</summary>
     [Alias("Split"), ResponseTimeout("00:01:00")]
     Task<long> Split(int shardId, ulong? splitAt);
+
+    /// <summary>See <see cref="IStore.ReplaceReplicaAsync"/>. Returns the new replica's id once the change is recorded.</summary>
+    [Alias("ReplaceReplica")]
+    Task<long> ReplaceReplica(int shardId, long replicaId, string silo);
 }

@@ -47,7 +47,9 @@ public sealed partial class ShutdownDrain : ILifecycleParticipant<ISiloLifecycle
 
     private async Task OnStopAsync(CancellationToken ct)
     {
-        if (!_options.OnShutdown)
+        // A stop whose token is already cancelled is not graceful (the host gave it no time, or a test "kills" the
+        // silo this way): asking for a drain then would empty a silo that is about to vanish like a crashed one.
+        if (!_options.OnShutdown || ct.IsCancellationRequested)
         {
             return;
         }

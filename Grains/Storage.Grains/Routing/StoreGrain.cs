@@ -174,6 +174,8 @@ public sealed partial class StoreGrain : Grain, IStore
         return version;
     }
 
+    public Task<long> ReplaceReplicaAsync(int shardId, long replicaId, string silo) => Directory.ReplaceReplica(shardId, replicaId, silo);
+
     private IDirectoryGrain Directory => GrainFactory.GetGrain<IDirectoryGrain>(0);
 
     private async Task<WriteResult> WriteAsync(KvCommand command)

@@ -85,4 +85,29 @@ public interface IShardReplicaGrain : IGrainWithStringKey
     /// <summary>Hands leadership to another replica of the group; false if this replica is not the leader.</summary>
     [Alias("Transfer")]
     Task<bool> TransferLeadership(long targetReplica);
+
+    /// <summary>
+    /// Leader only: makes one single-node membership change and answers once it is committed and applied here, with
+    /// the group's view after it. Idempotent: a change already in effect is answered once committed. A leader asked to
+    /// remove itself hands leadership over first and answers <see cref="NotLeaderException"/> naming the new leader.
+    /// Throws <see cref="NotLeaderException"/> at a follower, <see cref="ShardBusyException"/> while another change is
+    /// not yet committed (retry) or when the change was not confirmed in time (outcome unknown: retry), and
+    /// <see cref="InvalidRequestException"/> naming why a change is invalid (promoting a non-learner, removing the last voter).
+    /// </summary>
+    [Alias("ChangeMembership"), ResponseTimeout("00:00:30")]
+    Task<ReplicaGroupView> ChangeMembership(MembershipChangeKind kind, long replicaId);
+
+    /// <summary>This replica's view of its group: committed membership, and at the leader each member's progress.</summary>
+    [Alias("Membership"), ResponseTimeout("00:00:05")]
+    Task<ReplicaGroupView> GetMembership();
+
+    /// <summary>
+    /// For a replica that <paramref name="map"/> (the directory's, which removed it from its group first) no longer
+    /// lists: stops it, deletes its log, hard state and checkpoint, and deactivates it. Throws
+    /// <see cref="InvalidRequestException"/> if the map still lists it; answers <see cref="ReplicaRemovedException"/> if
+    /// it was not active and this silo's map already knew (its activation retired it). The map comes with the call so
+    /// that retiring never waits for the directory, which is the caller.
+    /// </summary>
+    [Alias("Retire"), ResponseTimeout("00:00:30")]
+    Task Retire(ShardMap map);
 }

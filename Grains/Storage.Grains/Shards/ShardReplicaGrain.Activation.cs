@@ -36,6 +36,7 @@ public sealed partial class ShardReplicaGrain
     {
         _keyText = this.GetPrimaryKeyString();
         _key = ReplicaKey.Parse(_keyText);
+        await RefuseIfRemovedAsync(cancellationToken);
         await _checkpoint.ReadStateAsync();
         _incarnation = await _store.AcquireIncarnationAsync(_keyText, cancellationToken);
 
@@ -97,30 +98,50 @@ public sealed partial class ShardReplicaGrain
         Pump();
     }
 
-    private async Task BootstrapIfFounderAsync(CancellationToken ct)
+    /// <summary>
+    /// A replica removed from its group and the map (a stray message from a peer, a stale router) must not run again:
+    /// it deletes whatever durable state it still has and fails its activation.
+    /// </summary>
+    private async Task RefuseIfRemovedAsync(CancellationToken ct)
     {
         var map = await _maps.GetAsync(ct);
-        if (map.FindShard(_key.Shard) is null)
+        if (IsRemoved(map))
         {
-            map = await _maps.GetAsync(ct, refresh: true);
+            await DeleteDurableStateAsync();
+            LogRemovedRefused(_keyText, map.Version);
+            throw new ReplicaRemovedException(_keyText, map.Version);
         }
+    }
 
-        // Only a shard of the first map starts as a new, empty group. A shard born from a split starts from the
-        // checkpoints its parent's replicas write; one whose checkpoint is not there yet (or a shard the map does not
-        // show yet: a split being published) starts empty with no membership and takes its state from its leader.
-        var shard = map.FindShard(_key.Shard);
-        if (shard is null || shard.ParentShard >= 0)
+    private async Task BootstrapIfFounderAsync(CancellationToken ct)
+    {
+        // A replica that is a voter in this silo's copy of the map is checked against the directory's own map: one that
+        // was just removed and retired (its state deleted) may still be a voter in a stale copy, and must not found a
+        // group again. Any other replica is no founder by either map (a joining one is a learner in both), so the
+        // directory is not asked: it may be the one activating this replica, in the middle of a pass.
+        var map = await _maps.GetAsync(ct);
+        if (!IsFounder(map))
         {
-            LogStartsEmpty(_keyText);
-            _awaitingSplitCheckpoint = true;
+            StartEmptyIfSplitChild(map);
             return;
         }
 
-        var founders = shard.Replicas.Select(r => r.ReplicaId).ToList();
-        if (!founders.Contains(_key.Replica))
+        map = await _maps.GetAsync(ct, refresh: true);
+        if (IsRemoved(map))
         {
-            return; // a replica that joins later learns everything from the leader
+            throw new ReplicaRemovedException(_keyText, map.Version);
         }
+
+        var shard = map.FindShard(_key.Shard)
+            ?? throw new InvalidRequestException($"unknown shard {_key.Shard} (shard map version {map.Version})");
+
+        if (!IsFounder(map))
+        {
+            StartEmptyIfSplitChild(map);
+            return;
+        }
+
+        var founders = shard.Replicas.Where(r => r.Role == ReplicaRole.Voter).Select(r => r.ReplicaId).ToList();
 
         var entries = MemoryRaftLog.BootstrapEntries(founders);
         var hardState = new HardState(1, 0, entries.Count);
@@ -132,5 +153,30 @@ public sealed partial class ShardReplicaGrain
         _log.Append(entries);
         _log.SetHardState(hardState);
         LogBootstrapped(_keyText, string.Join(",", founders));
+    }
+
+    /// <summary>
+    /// A founder is a voter of its shard in the map. A replica that joins later (a replacement, a higher replication
+    /// factor) enters the map as a learner and learns everything from the leader; it has durable state before the map
+    /// makes it a voter, so it never bootstraps.
+    /// </summary>
+    /// <para>Only a shard of the first map starts as a new, empty group: a shard born from a split
+    /// (<see cref="ShardInfo.ParentShard"/>) starts from the checkpoints its parent's replicas write.</para>
+    private bool IsFounder(ShardMap map) =>
+        map.FindShard(_key.Shard) is { ParentShard: < 0 } shard
+        && shard.Replicas.Any(r => r.ReplicaId == _key.Replica && r.Role == ReplicaRole.Voter);
+
+    /// <summary>
+    /// A replica of a shard born from a split whose checkpoint is not there yet (or of a shard this silo's map does not
+    /// show yet: a split being published) starts empty with no membership: it takes its state from its leader, or
+    /// reloads once its checkpoint arrives (see <see cref="MaybePollSplitCheckpoint"/>).
+    /// </summary>
+    private void StartEmptyIfSplitChild(ShardMap map)
+    {
+        if (map.FindShard(_key.Shard) is not { ParentShard: < 0 })
+        {
+            LogStartsEmpty(_keyText);
+            _awaitingSplitCheckpoint = true;
+        }
     }
 }

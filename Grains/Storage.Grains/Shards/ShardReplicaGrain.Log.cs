@@ -54,4 +54,16 @@ public sealed partial class ShardReplicaGrain
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Replica {Replica} of a shard born from a split (or not in the map yet) starts empty and learns its state from its group")]
     private partial void LogStartsEmpty(string replica);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Replica {Replica} proposed membership change {Kind} of replica {Target} at index {Index}")]
+    private partial void LogMembershipProposed(string replica, string kind, long target, long index);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Replica {Replica} applied membership change {Kind} of replica {Target}: {Conf}")]
+    private partial void LogMembershipChanged(string replica, string kind, long target, string conf);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Replica {Replica} retired (not in shard map version {Version}): its log, hard state and checkpoint are deleted")]
+    private partial void LogRetired(string replica, long version);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Replica {Replica} was removed from its shard (shard map version {Version}): deleted its durable state and refused to activate")]
+    private partial void LogRemovedRefused(string replica, long version);
 }

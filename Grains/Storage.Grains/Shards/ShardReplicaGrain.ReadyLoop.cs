@@ -226,6 +226,7 @@ public sealed partial class ShardReplicaGrain
 
         _bytesSinceCheckpoint += entry.Size;
         _metrics.Applied.Add(1);
+        ReleaseMembershipWaiter(entry);
         if (_pendingWrites.Remove(entry.Index, out var waiting))
         {
             if (waiting.Term == entry.Term && result is not null)

@@ -151,6 +151,13 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain
             r.Done.TrySetException(error);
         }
 
+        foreach (var m in _pendingMembership.Values)
+        {
+            m.Done.TrySetException(error);
+        }
+
+        _pendingMembership.Clear();
+
         _pendingWrites.Clear();
         _pendingReadIndex.Clear();
         _pendingSplits.Clear();
