@@ -37,7 +37,11 @@ public sealed record ReplicaStatus(
     [property: Id(5)] long AppliedIndex,
     [property: Id(6)] bool Reachable,
     [property: Id(7)] bool IsLearner,
-    [property: Id(8)] long Incarnation = 0)
+    [property: Id(8)] long Incarnation = 0,
+    [property: Id(9)] long DataBytes = 0,
+    [property: Id(10)] long KeyCount = 0,
+    [property: Id(11)] long WritesApplied = 0,
+    [property: Id(12)] long RangeVersion = 0)
 {
     public long ApplyLag => Math.Max(0, CommitIndex - AppliedIndex);
 }

@@ -37,6 +37,7 @@ public static class StorageServerExtensions
         services.AddSingleton<SiloNames>();
         services.AddSingleton<LeaderHints>();
         services.AddSingleton<ReplicaMetrics>();
+        services.AddSingleton<RouterMetrics>();
         services.AddSingleton<DirectoryMetrics>();
         services.AddSingleton<LocalReplicas>();
         services.TryAddSingleton<IReplicaFaultHooks>(NoReplicaFaultHooks.Instance);

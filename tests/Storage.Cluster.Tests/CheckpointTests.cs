@@ -59,7 +59,7 @@ public sealed class CheckpointTests : IAsyncLifetime
             var s = await replica.GetStatus();
             return s.Incarnation > follower.Incarnation && s.AppliedIndex >= s.CommitIndex && s.CommitIndex > 0 ? s : null;
         });
-        var read = await replica.Read(early, ReadConsistency.Eventual);
+        var read = await replica.Read(early, ReadConsistency.Eventual, map.Version);
         Assert.True(read.Found, "data from below the checkpoint is missing after the restart");
         Assert.True(restarted.AppliedIndex > (firstIndexes[$"{shard.ShardId}/{follower.ReplicaId}"] ?? 10));
     }

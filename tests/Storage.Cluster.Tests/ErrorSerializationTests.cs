@@ -26,6 +26,7 @@ public sealed class ErrorSerializationTests
         [typeof(VersionConflictException)] = () => new VersionConflictException("k", 3, 7),
         [typeof(ShardUnavailableException)] = () => new ShardUnavailableException("shard 1 did not answer", new StorageBackendUnavailableException("127.0.0.1", 5432, "storage", "Connection refused")),
         [typeof(ShardBusyException)] = () => new ShardBusyException("no quorum"),
+        [typeof(WrongShardException)] = () => new WrongShardException(7),
         [typeof(StorageBackendUnavailableException)] = () => new StorageBackendUnavailableException("db.internal", 6543, "kv", "terminating connection due to administrator command (SQLSTATE 57P01)"),
         [typeof(StorageInternalException)] = () => new StorageInternalException("System.InvalidOperationException", "a bug"),
         [typeof(NotLeaderException)] = () => new NotLeaderException("2/1", 3),

@@ -139,7 +139,7 @@ public sealed class MembershipChangeTests : IAsyncLifetime
             await WaitUntilAppliedAsync(0, joined);
             foreach (var (key, version) in load.Acknowledged.Where(a => map.ShardFor(a.Key).ShardId == 0))
             {
-                var read = await _cluster.Replica(0, joined).Read(key, ReadConsistency.Eventual);
+                var read = await _cluster.Replica(0, joined).Read(key, ReadConsistency.Eventual, map.Version);
                 Assert.True(read.Found && read.Version == version, $"replica {joined} has {key} at version {read.Version} (found: {read.Found}), acknowledged at {version}");
             }
         }

@@ -70,7 +70,7 @@ public sealed class PartitionTests : IAsyncLifetime
         var resumed = await WaitForReplicaAsync(shard.ShardId, shard.LeaderReplica, r => r.AppliedIndex >= write.Version && r.Term > oldTerm);
         Assert.True(resumed.AppliedIndex >= write.Version, "the resumed replica did not catch up");
         Assert.True(resumed.Term > oldTerm, "a new leader should have been elected while it was paused");
-        Assert.Equal("while paused", Encoding.UTF8.GetString((await _cluster.Replica(shard.ShardId, shard.LeaderReplica).Read(key, ReadConsistency.Eventual)).Value!));
+        Assert.Equal("while paused", Encoding.UTF8.GetString((await _cluster.Replica(shard.ShardId, shard.LeaderReplica).Read(key, ReadConsistency.Eventual, map.Version)).Value!));
     }
 
     private async Task<ReplicaStatus> WaitForReplicaAsync(int shard, long replica, Func<ReplicaStatus, bool> condition)

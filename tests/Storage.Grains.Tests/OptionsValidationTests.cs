@@ -35,6 +35,9 @@ public class OptionsValidationTests
             ["Storage:Directory:ReplicationFactor must be between 1 and 7 (got 0)", "Storage:Directory:InitialSilos must be at least 1 (got 0)"],
             new DirectoryOptionsValidator().Validate(null, new DirectoryOptions { ReplicationFactor = 0 }).Failures!);
         Assert.Equal(
+            ["Storage:Directory:SplitSizeBytes must be positive (got 0)", "Storage:Directory:SplitWritesPerSecond must be a positive number (got NaN)", "Storage:Directory:SplitLoadWindow must be positive (got 00:00:00)"],
+            new DirectoryOptionsValidator().Validate(null, new DirectoryOptions { SplitSizeBytes = 0, SplitWritesPerSecond = double.NaN, SplitLoadWindow = TimeSpan.Zero }).Failures!);
+        Assert.Equal(
             ["Storage:Router:RetryDelay must be positive (got 00:00:00)"],
             new RouterOptionsValidator().Validate(null, new RouterOptions { RetryDelay = TimeSpan.Zero }).Failures!);
         Assert.Equal(

@@ -60,8 +60,19 @@ public sealed partial class DirectoryGrain
             dirty |= EndLeavingDrainsOfDeadSilos(map, active);
             dirty |= await FinishMovesAsync(active, now);
 
+            // Splits first (they publish their own map); the next pass plans moves over the map they leave.
+            if (await MaybeSplitAsync())
+            {
+                if (dirty)
+                {
+                    await _state.WriteStateAsync();
+                }
+
+                return;
+            }
+
             var silos = PlacementSilos(active);
-            var busy = _state.State.Moves.Select(m => m.ShardId).ToHashSet();
+            var busy = _state.State.Moves.Select(m => m.ShardId).Concat(SplitBusyShards()).ToHashSet();
 
             // A silo briefly away (inside its grace period) keeps its replicas, which stand in elsewhere meanwhile, and
             // must get nothing new: its shards are left alone, and the planner, seeing their replicas on a silo it

@@ -29,4 +29,22 @@ public sealed class DirectoryOptions
 
     /// <summary>How long a move may take before it is asked for again (the replica did not land on its new silo).</summary>
     public TimeSpan MoveRetryAfter { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>Whether the directory splits shards by itself when they cross <see cref="SplitSizeBytes"/> or <see cref="SplitWritesPerSecond"/>.</summary>
+    public bool AutoSplit { get; set; } = true;
+
+    /// <summary>A shard whose data (keys and values) grows past this many bytes is split in two by key count (DESIGN §11: 64 MiB).</summary>
+    public long SplitSizeBytes { get; set; } = 64L * 1024 * 1024;
+
+    /// <summary>A shard that applies more writes per second than this for <see cref="SplitLoadWindow"/> is split in two by load (DESIGN §11: 2,500).</summary>
+    public double SplitWritesPerSecond { get; set; } = 2500;
+
+    /// <summary>How long the write rate must stay above <see cref="SplitWritesPerSecond"/> (DESIGN §11: 10 s).</summary>
+    public TimeSpan SplitLoadWindow { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The least time between two automatic splits of the same shard (DESIGN §11: one a minute).</summary>
+    public TimeSpan SplitCooldown { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>How long the directory waits for the parent's leader to apply a split before it tries again on its next pass.</summary>
+    public TimeSpan SplitApplyTimeout { get; set; } = TimeSpan.FromSeconds(10);
 }

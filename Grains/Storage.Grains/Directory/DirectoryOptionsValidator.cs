@@ -43,6 +43,31 @@ internal sealed class DirectoryOptionsValidator : IValidateOptions<DirectoryOpti
             errors.Add($"Storage:Directory:MoveRetryAfter must be positive (got {options.MoveRetryAfter})");
         }
 
+        if (options.SplitSizeBytes < 1)
+        {
+            errors.Add($"Storage:Directory:SplitSizeBytes must be positive (got {options.SplitSizeBytes})");
+        }
+
+        if (!(options.SplitWritesPerSecond > 0) || double.IsInfinity(options.SplitWritesPerSecond))
+        {
+            errors.Add($"Storage:Directory:SplitWritesPerSecond must be a positive number (got {options.SplitWritesPerSecond})");
+        }
+
+        if (options.SplitLoadWindow <= TimeSpan.Zero)
+        {
+            errors.Add($"Storage:Directory:SplitLoadWindow must be positive (got {options.SplitLoadWindow})");
+        }
+
+        if (options.SplitCooldown < TimeSpan.Zero)
+        {
+            errors.Add($"Storage:Directory:SplitCooldown must not be negative (got {options.SplitCooldown})");
+        }
+
+        if (options.SplitApplyTimeout <= TimeSpan.Zero)
+        {
+            errors.Add($"Storage:Directory:SplitApplyTimeout must be positive (got {options.SplitApplyTimeout})");
+        }
+
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }

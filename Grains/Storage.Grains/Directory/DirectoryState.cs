@@ -18,6 +18,13 @@ public sealed class DirectoryState
     [Id(2)]
     public List<SiloDrain> Drains { get; set; } = new();
 
+    /// <summary>
+    /// A split decided and not yet published: persisted before the parent's leader is asked to propose it, so that a
+    /// restarted directory proposes it again (idempotent) and publishes its map. At most one at a time.
+    /// </summary>
+    [Id(3)]
+    public PendingSplit? PendingSplit { get; set; }
+
     /// <summary>Raft membership changes in progress (replacements, replication-factor changes), at most one per shard.</summary>
     [Id(4)]
     public List<MembershipChange> MembershipChanges { get; set; } = new();

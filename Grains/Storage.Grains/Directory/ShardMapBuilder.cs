@@ -43,7 +43,9 @@ public static class ShardMapBuilder
     /// the parent keeps the lower part; a new shard with the next unused id takes [splitAt, end]. The new shard's
     /// replicas get fresh ids but sit on the parent's silos, in the parent's order, because a split is carried out
     /// by the parent's replicas forking their own state — no data crosses the network; rebalancing may move the
-    /// new replicas afterwards. Returns a map with version + 1; no other shard changes.
+    /// new replicas afterwards; replica k of the parent forks into replica k of the child, with the same role. The new
+    /// shard records its parent (<see cref="ShardInfo.ParentShard"/>) so that its replicas never bootstrap as an empty
+    /// new group. Returns a map with version + 1; no other shard changes.
     /// </summary>
     public static ShardMap Split(ShardMap map, int shardId, ulong splitAt)
     {
@@ -59,7 +61,8 @@ public static class ShardMapBuilder
             newShardId,
             splitAt,
             parent.RangeEnd,
-            parent.Replicas.Select(r => r with { ReplicaId = nextReplicaId++ }).ToArray());
+            parent.Replicas.Select(r => r with { ReplicaId = nextReplicaId++ }).ToArray(),
+            ParentShard: shardId);
         var shrunk = parent with { RangeEnd = splitAt - 1 };
 
         var byId = map.Shards.ToDictionary(s => s.ShardId);

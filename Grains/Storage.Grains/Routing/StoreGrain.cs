@@ -10,7 +10,10 @@ namespace Storage.Routing;
 /// <summary>
 /// The app-facing router: validates, finds the key's shard from the cached map, calls the leader it last
 /// saw, follows NotLeader hints and retries other replicas with the same <see cref="WriteId"/> until the
-/// retry budget is spent. Nothing is applied for a request that fails validation.
+/// retry budget is spent. Every replica call carries the map version it was routed with; a replica split by a newer
+/// map answers <see cref="WrongShardException"/>, and the router refreshes its map to at least that version and routes
+/// again (a write: the same encoded command, so the same WriteId) within the same budget. Nothing is applied for a
+/// request that fails validation.
 /// </summary>
 [StatelessWorker]
 [Reentrant] // stateless: every call is independent, so one activation serves many at once
@@ -18,6 +21,7 @@ public sealed partial class StoreGrain : Grain, IStore
 {
     private readonly ShardMapCache _maps;
     private readonly LeaderHints _hints;
+    private readonly RouterMetrics _metrics;
     private readonly RouterOptions _options;
     private readonly StoreLimits _limits;
     private readonly IClusterMembershipService _membership;
@@ -29,6 +33,7 @@ public sealed partial class StoreGrain : Grain, IStore
     public StoreGrain(
         ShardMapCache maps,
         LeaderHints hints,
+        RouterMetrics metrics,
         IOptions<RouterOptions> options,
         IOptions<ShardReplicaOptions> replicaOptions,
         IOptions<StoreLimitsOptions> limits,
@@ -39,6 +44,7 @@ public sealed partial class StoreGrain : Grain, IStore
     {
         _maps = maps;
         _hints = hints;
+        _metrics = metrics;
         _options = options.Value;
         _limits = limits.Value.ToLimits();
         _membership = membership;
@@ -59,7 +65,7 @@ public sealed partial class StoreGrain : Grain, IStore
     {
         KeyValidator.ValidateKey(key, _limits);
         ValidateConsistency(consistency);
-        return OnShardAsync(key, consistency == ReadConsistency.Eventual, (r, _) => r.Read(key, consistency));
+        return OnShardAsync(key, consistency == ReadConsistency.Eventual, (r, version) => r.Read(key, consistency, version));
     }
 
     public Task<WriteResult> PutAsync(string key, byte[] value, WriteId id) =>
@@ -86,15 +92,34 @@ public sealed partial class StoreGrain : Grain, IStore
             throw new InvalidRequestException($"scan limit must be between 1 and {_options.MaxScanLimit}, not {limit}");
         }
 
+        var deadline = DateTime.UtcNow + _options.RetryBudget;
         var map = await _maps.GetAsync();
-        var pages = await Task.WhenAll(map.Shards.Select(shard =>
-            OnReplicaAsync(shard, consistency == ReadConsistency.Eventual, (r, _) => r.Scan(prefix, continueAfter, limit, consistency))));
+        while (true)
+        {
+            ScanPage[] pages;
+            try
+            {
+                var routed = map;
+                pages = await Task.WhenAll(routed.Shards.Select(shard => OnReplicaAsync(
+                    shard,
+                    consistency == ReadConsistency.Eventual,
+                    deadline,
+                    r => r.Scan(prefix, continueAfter, limit, consistency, routed.Version, shard.RangeStart, shard.RangeEnd))));
+            }
+            catch (WrongShardException e)
+            {
+                // A shard split by a map we have not seen: the whole page is asked again over the newer map, so the
+                // new shard's keys are not silently missing from it.
+                map = await NewerMapAsync(map.Version, e, deadline, "the scan");
+                continue;
+            }
 
-        // Each shard returned its first `limit` keys after the cursor; the first `limit` of the merge are the answer.
-        var merged = pages.SelectMany(p => p.Items).OrderBy(i => i.Key, StringComparer.Ordinal).ToList();
-        var more = merged.Count > limit || pages.Any(p => p.ContinueAfter is not null);
-        var items = merged.Take(limit).ToList();
-        return new ScanPage(items, more && items.Count > 0 ? items[^1].Key : null);
+            // Each shard returned its first `limit` keys after the cursor; the first `limit` of the merge are the answer.
+            var merged = pages.SelectMany(p => p.Items).OrderBy(i => i.Key, StringComparer.Ordinal).ToList();
+            var more = merged.Count > limit || pages.Any(p => p.ContinueAfter is not null);
+            var items = merged.Take(limit).ToList();
+            return new ScanPage(items, more && items.Count > 0 ? items[^1].Key : null);
+        }
     }
 
     public async Task<ClusterStatus> GetStatusAsync()
@@ -157,19 +182,71 @@ public sealed partial class StoreGrain : Grain, IStore
     {
         KeyValidator.Validate(command, _limits);
         var encoded = KvCommandCodec.Encode(command);
-        return await OnShardAsync(command.Key, anyReplica: false, (r, _) => r.Write(encoded));
+        return await OnShardAsync(command.Key, anyReplica: false, (r, version) => r.Write(encoded, version));
     }
 
+    /// <summary>Calls the key's shard by the cached map; on <see cref="WrongShardException"/>, again by a newer map.</summary>
     private async Task<T> OnShardAsync<T>(string key, bool anyReplica, Func<IShardReplicaGrain, long, Task<T>> call)
     {
+        var deadline = DateTime.UtcNow + _options.RetryBudget;
         var map = await _maps.GetAsync();
-        return await OnReplicaAsync(map.ShardFor(key), anyReplica, call);
+        while (true)
+        {
+            try
+            {
+                var routed = map;
+                return await OnReplicaAsync(routed.ShardFor(key), anyReplica, deadline, r => call(r, routed.Version));
+            }
+            catch (WrongShardException e)
+            {
+                map = await NewerMapAsync(map.Version, e, deadline, $"key '{key}'");
+            }
+        }
     }
 
-    /// <summary>Calls the shard's leader (or, for stale-tolerant reads, any replica), retrying within the budget.</summary>
-    private async Task<T> OnReplicaAsync<T>(ShardInfo shard, bool anyReplica, Func<IShardReplicaGrain, long, Task<T>> call)
+    /// <summary>
+    /// The map to route with after <paramref name="wrong"/> answered a request routed with version
+    /// <paramref name="routedWith"/>: refreshed from the directory until it has at least the version the replica named
+    /// (the directory publishes it right after the split is applied). A replica that names no newer version has not
+    /// applied our map's split yet: wait a little and route by the same map again.
+    /// </summary>
+    private async Task<ShardMap> NewerMapAsync(long routedWith, WrongShardException wrong, DateTime deadline, string what)
     {
-        var deadline = DateTime.UtcNow + _options.RetryBudget;
+        _metrics.WrongShard.Add(1);
+        var delay = _options.RetryDelay;
+        while (true)
+        {
+            var map = await _maps.GetAsync(refresh: true);
+            if (map.Version >= wrong.MapVersion && (map.Version > routedWith || wrong.MapVersion <= routedWith))
+            {
+                if (wrong.MapVersion <= routedWith)
+                {
+                    await Task.Delay(delay);
+                }
+
+                return map;
+            }
+
+            if (DateTime.UtcNow + delay >= deadline)
+            {
+                LogMapBehind(what, map.Version, wrong.MapVersion);
+                throw new ShardUnavailableException(
+                    $"{what} moved to another shard by shard map version {wrong.MapVersion}, but this router could only get version {map.Version} within " +
+                    $"{_options.RetryBudget.TotalSeconds:0.#} s; a write may or may not have been applied: retrying it with the same WriteId is safe",
+                    wrong);
+            }
+
+            await Task.Delay(delay);
+            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, _options.RetryDelay.Ticks * 16));
+        }
+    }
+
+    /// <summary>
+    /// Calls the shard's leader (or, for stale-tolerant reads, any replica), retrying until <paramref name="deadline"/>.
+    /// <see cref="WrongShardException"/> is not retried here: the caller routes again by a newer map.
+    /// </summary>
+    private async Task<T> OnReplicaAsync<T>(ShardInfo shard, bool anyReplica, DateTime deadline, Func<IShardReplicaGrain, Task<T>> call)
+    {
         var replicas = shard.Replicas.Select(r => r.ReplicaId).ToList();
         var next = anyReplica ? Random.Shared.Next(replicas.Count) : 0;
         var delay = _options.RetryDelay;
@@ -181,13 +258,17 @@ public sealed partial class StoreGrain : Grain, IStore
                 : replicas[next++ % replicas.Count];
             try
             {
-                var result = await call(GrainFactory.GetGrain<IShardReplicaGrain>(shard.ReplicaKey(target)), target).WaitAsync(_replicaCallTimeout);
+                var result = await call(GrainFactory.GetGrain<IShardReplicaGrain>(shard.ReplicaKey(target))).WaitAsync(_replicaCallTimeout);
                 if (!anyReplica)
                 {
                     _hints.Set(shard.ShardId, target);
                 }
 
                 return result;
+            }
+            catch (WrongShardException)
+            {
+                throw;
             }
             catch (NotLeaderException e)
             {
@@ -241,6 +322,9 @@ public sealed partial class StoreGrain : Grain, IStore
             throw new InvalidRequestException($"unknown read consistency {(int)consistency}");
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Gave up on {What}: it moved to another shard by map version {Needed}, but the directory still serves version {Have}")]
+    private partial void LogMapBehind(string what, long have, long needed);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Shard {Shard} unavailable after {Attempts} attempts: {Reason}")]
     private partial void LogGaveUp(int shard, int attempts, string reason);

@@ -18,15 +18,40 @@ public interface IShardReplicaGrain : IGrainWithStringKey
     // write, outcome unknown). There is no fixed response timeout on them: the caller bounds its wait by that same
     // setting plus a margin for the network (see StoreGrain), so the two cannot drift apart when it is configured.
 
+    // Each request carries the version of the shard map the caller routed it with. A replica whose range was set by a
+    // newer version, or that does not own the key, throws WrongShardException with that version (nothing applied):
+    // the caller refreshes its map to at least that version and routes again (a write with the same WriteId).
+
     /// <summary>Proposes an encoded KV command and waits until it is applied.</summary>
     [Alias("Write")]
-    Task<WriteResult> Write(byte[] command);
+    Task<WriteResult> Write(byte[] command, long mapVersion);
 
     [Alias("Read")]
-    Task<GetResult> Read(string key, ReadConsistency consistency);
+    Task<GetResult> Read(string key, ReadConsistency consistency, long mapVersion);
 
+    /// <summary>
+    /// One page of this shard's keys, counting only keys whose hash lies in [<paramref name="rangeStart"/>,
+    /// <paramref name="rangeEnd"/>] (the shard's range in the caller's map).
+    /// </summary>
     [Alias("Scan")]
-    Task<ScanPage> Scan(string prefix, string? continueAfter, int limit, ReadConsistency consistency);
+    Task<ScanPage> Scan(string prefix, string? continueAfter, int limit, ReadConsistency consistency, long mapVersion, ulong rangeStart, ulong rangeEnd);
+
+    /// <summary>
+    /// The directory: proposes an encoded <see cref="StateMachine.SplitCommand"/> and waits until it is applied (within
+    /// <see cref="ShardReplicaOptions.OperationTimeout"/>, then <see cref="ShardBusyException"/>). Throws
+    /// <see cref="NotLeaderException"/> at a follower and <see cref="InvalidRequestException"/> when the shard refused
+    /// the split (it does not fit its range or membership).
+    /// </summary>
+    [Alias("ProposeSplit")]
+    Task<SplitOutcome> ProposeSplit(byte[] command);
+
+    /// <summary>
+    /// A hash in (<paramref name="rangeStart"/>, <paramref name="rangeEnd"/>] that halves this replica's keys in that
+    /// range, or (<paramref name="byLoad"/>) its recent writes; null when there is no such point (fewer than two keys
+    /// or writes, or all on one hash).
+    /// </summary>
+    [Alias("SplitPoint")]
+    Task<ulong?> SplitPoint(ulong rangeStart, ulong rangeEnd, bool byLoad);
 
     [Alias("Status"), ResponseTimeout("00:00:05")]
     Task<ReplicaStatus> GetStatus();

@@ -16,6 +16,7 @@ public sealed class ReplicaMetrics : IDisposable
         Handoffs = _meter.CreateCounter<long>("storage.replica.handoffs", "events", "Leaderships handed over because the silo was stopping");
         Checkpoints = _meter.CreateCounter<long>("storage.replica.checkpoints", "checkpoints", "Checkpoints written (log truncated below them)");
         Relocations = _meter.CreateCounter<long>("storage.replica.relocations", "moves", "Stand-in replicas asked to move back to their home silo");
+        Splits = _meter.CreateCounter<long>("storage.replica.splits", "splits", "Shard splits applied by a replica on this silo (each replica of the parent counts one)");
         RelocationsFailed = _meter.CreateCounter<long>("storage.replica.relocations_failed", "moves", "Moves home that did not land there (the replica then backs off)");
     }
 
@@ -26,6 +27,8 @@ public sealed class ReplicaMetrics : IDisposable
     public Counter<long> Checkpoints { get; }
 
     public Counter<long> Handoffs { get; }
+
+    public Counter<long> Splits { get; }
 
     /// <summary>Counted by the keeper of the silo a stand-in leaves, once per move it asks for.</summary>
     public Counter<long> Relocations { get; }

@@ -45,7 +45,18 @@ public sealed partial class ShardReplicaGrain
             ? new Snapshot(new SnapshotMetadata(cp.Index, cp.Term, new ConfState(cp.Voters, cp.Learners)), cp.Data)
             : Snapshot.Initial(ConfState.Empty);
         var stored = await _store.LoadAsync(_keyText, snapshot.Index, cancellationToken);
-        _log = new MemoryRaftLog(snapshot, stored.HardState ?? default);
+
+        // A split's child replica starts from a checkpoint its parent wrote at the parent's term, with no hard state of
+        // its own. Starting at term 0 would let it lead at a term below the last entry it holds and then append
+        // entries with a lower term after it, which breaks the log-matching rules: start at the checkpoint's term.
+        // (No replica of the new group can have voted in that term: the group did not exist.)
+        var hardState = stored.HardState ?? default;
+        if (hardState.Term < snapshot.Term)
+        {
+            hardState = new HardState(snapshot.Term, 0, Math.Max(hardState.Commit, snapshot.Index));
+        }
+
+        _log = new MemoryRaftLog(snapshot, hardState);
         if (stored.Entries.Count > 0 && stored.Entries[0].Index != snapshot.Index + 1)
         {
             throw new InvalidOperationException(
@@ -111,6 +122,7 @@ public sealed partial class ShardReplicaGrain
         var map = await _maps.GetAsync(ct);
         if (!IsFounder(map))
         {
+            StartEmptyIfSplitChild(map);
             return;
         }
 
@@ -125,6 +137,7 @@ public sealed partial class ShardReplicaGrain
 
         if (!IsFounder(map))
         {
+            StartEmptyIfSplitChild(map);
             return;
         }
 
@@ -147,6 +160,23 @@ public sealed partial class ShardReplicaGrain
     /// factor) enters the map as a learner and learns everything from the leader; it has durable state before the map
     /// makes it a voter, so it never bootstraps.
     /// </summary>
+    /// <para>Only a shard of the first map starts as a new, empty group: a shard born from a split
+    /// (<see cref="ShardInfo.ParentShard"/>) starts from the checkpoints its parent's replicas write.</para>
     private bool IsFounder(ShardMap map) =>
-        map.FindShard(_key.Shard)?.Replicas.Any(r => r.ReplicaId == _key.Replica && r.Role == ReplicaRole.Voter) == true;
+        map.FindShard(_key.Shard) is { ParentShard: < 0 } shard
+        && shard.Replicas.Any(r => r.ReplicaId == _key.Replica && r.Role == ReplicaRole.Voter);
+
+    /// <summary>
+    /// A replica of a shard born from a split whose checkpoint is not there yet (or of a shard this silo's map does not
+    /// show yet: a split being published) starts empty with no membership: it takes its state from its leader, or
+    /// reloads once its checkpoint arrives (see <see cref="MaybePollSplitCheckpoint"/>).
+    /// </summary>
+    private void StartEmptyIfSplitChild(ShardMap map)
+    {
+        if (map.FindShard(_key.Shard) is not { ParentShard: < 0 })
+        {
+            LogStartsEmpty(_keyText);
+            _awaitingSplitCheckpoint = true;
+        }
+    }
 }

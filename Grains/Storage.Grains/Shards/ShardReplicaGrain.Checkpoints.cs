@@ -9,7 +9,9 @@ public sealed partial class ShardReplicaGrain
 {
     private void MaybeCheckpoint()
     {
-        if (_stopped || _checkpointInFlight)
+        // A split's child checkpoints must be durable before this replica's own checkpoint passes the split entry:
+        // a restart then re-applies the split and writes them again.
+        if (_stopped || _checkpointInFlight || _childCheckpointWrites > 0)
         {
             return;
         }

@@ -43,6 +43,18 @@ public sealed partial class ShardReplicaGrain
     [LoggerMessage(Level = LogLevel.Warning, Message = "Replica {Replica} checkpoint at {Index} failed")]
     private partial void LogCheckpointFailed(Exception e, string replica, long index);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "Replica {Replica} applied a split at {Index}: {Status} ({Reason})")]
+    private partial void LogSplitApplied(string replica, long index, string status, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Replica {Replica} wrote the initial checkpoint of {Child} at {Index} ({Bytes} bytes)")]
+    private partial void LogChildCheckpointed(string replica, string child, long index, int bytes);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Replica {Replica} could not write the initial checkpoint of {Child}")]
+    private partial void LogChildCheckpointFailed(Exception e, string replica, string child);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Replica {Replica} of a shard born from a split (or not in the map yet) starts empty and learns its state from its group")]
+    private partial void LogStartsEmpty(string replica);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Replica {Replica} proposed membership change {Kind} of replica {Target} at index {Index}")]
     private partial void LogMembershipProposed(string replica, string kind, long target, long index);
 

@@ -5,22 +5,34 @@ namespace Storage.Shards;
 // Reads: linearizable under the leader's lease or after a ReadIndex round; otherwise from the local state.
 public sealed partial class ShardReplicaGrain
 {
-    public async Task<GetResult> Read(string key, ReadConsistency consistency)
+    public async Task<GetResult> Read(string key, ReadConsistency consistency, long mapVersion)
     {
         KeyValidator.ValidateKey(key, _limits);
-        if (consistency == ReadConsistency.Linearizable && !CanReadUnderLease())
-        {
-            await ConfirmReadIndexAsync();
-        }
-        else
-        {
-            EnsureRunning();
-        }
+        await WaitUntilReadableAsync(consistency);
 
+        // Checked on the state the read is answered from: a split applied meanwhile moved the key away.
+        CheckOwnership(key, mapVersion);
         return _machine.Get(key);
     }
 
-    public async Task<ScanPage> Scan(string prefix, string? continueAfter, int limit, ReadConsistency consistency)
+    public async Task<ScanPage> Scan(string prefix, string? continueAfter, int limit, ReadConsistency consistency, long mapVersion, ulong rangeStart, ulong rangeEnd)
+    {
+        await WaitUntilReadableAsync(consistency);
+
+        // A replica split by a map the caller has not seen answers for less than the caller thinks: it must not
+        // return a page that silently lacks the new shard's keys.
+        CheckOwnership(null, mapVersion);
+        if (_machine.RangeVersion > 0 && (_machine.RangeStart != rangeStart || _machine.RangeEnd != rangeEnd))
+        {
+            // The caller's map gives this shard another range than the one it holds: one of the two has not caught up
+            // with a split yet, and a page from here could miss keys or repeat another shard's.
+            throw new WrongShardException(_machine.RangeVersion);
+        }
+
+        return _machine.Scan(prefix, continueAfter, limit, rangeStart, rangeEnd);
+    }
+
+    private async Task WaitUntilReadableAsync(ReadConsistency consistency)
     {
         if (consistency == ReadConsistency.Linearizable && !CanReadUnderLease())
         {
@@ -31,7 +43,12 @@ public sealed partial class ShardReplicaGrain
             EnsureRunning();
         }
 
-        return _machine.Scan(prefix, continueAfter, limit);
+        // A replica that has applied nothing (a new shard's replica still waiting for its first state from its
+        // leader) has no state any replica of the shard ever had: not even an eventual read may be answered from it.
+        if (_machine.AppliedIndex == 0)
+        {
+            throw new ShardBusyException($"replica {_keyText} has no state yet");
+        }
     }
 
     /// <summary>

@@ -44,6 +44,7 @@ public sealed partial class ShardReplicaGrain
         {
             CatchUpTicks();
             Pump();
+            MaybePollSplitCheckpoint();
         }
 
         return Task.CompletedTask;
@@ -188,11 +189,28 @@ public sealed partial class ShardReplicaGrain
     private void Apply(Entry entry)
     {
         KvApplyResult? result = null;
-        if (entry.Type == EntryType.Normal && entry.Data.Length > 0)
+        if (entry.Type == EntryType.Normal && KvCommandCodec.IsSplit(entry.Data))
+        {
+            var split = ApplySplitEntry(entry);
+            if (_pendingSplits.Remove(entry.Index, out var proposer))
+            {
+                if (proposer.Term == entry.Term)
+                {
+                    proposer.Done.TrySetResult(split);
+                }
+                else
+                {
+                    proposer.Done.TrySetException(new NotLeaderException(_keyText, _node.Leader));
+                }
+            }
+        }
+        else if (entry.Type == EntryType.Normal && entry.Data.Length > 0)
         {
             try
             {
-                result = _machine.Apply(entry.Index, KvCommandCodec.Decode(entry.Data));
+                var command = KvCommandCodec.Decode(entry.Data);
+                result = _machine.Apply(entry.Index, command);
+                CountWrite(command, result);
             }
             catch (FormatException e)
             {
@@ -220,6 +238,12 @@ public sealed partial class ShardReplicaGrain
                 // Another entry took this index: ours was never applied, so retrying is safe.
                 waiting.Done.TrySetException(new NotLeaderException(_keyText, _node.Leader));
             }
+        }
+
+        if (_pendingSplits.Remove(entry.Index, out var lost))
+        {
+            // A split proposed at this index was replaced by another entry: it was never applied.
+            lost.Done.TrySetException(new NotLeaderException(_keyText, _node.Leader));
         }
     }
 

@@ -6,7 +6,7 @@ namespace Storage.Shards;
 // Writes: propose the command and wait until it is applied (or report its outcome unknown).
 public sealed partial class ShardReplicaGrain
 {
-    public async Task<WriteResult> Write(byte[] command)
+    public async Task<WriteResult> Write(byte[] command, long mapVersion)
     {
         KvCommand cmd;
         try
@@ -20,6 +20,7 @@ public sealed partial class ShardReplicaGrain
 
         KeyValidator.Validate(cmd, _limits);
         EnsureRunning();
+        CheckOwnership(cmd.Key, mapVersion);
         var proposal = _node.Propose(command);
         if (!proposal.IsAccepted)
         {

@@ -30,6 +30,7 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain
     private readonly ShardMapCache _maps;
     private readonly ReplicaMetrics _metrics;
     private readonly GrainStateSlot<ReplicaCheckpoint> _checkpoint;
+    private readonly IGrainStorage _checkpointStorage;
     private readonly string? _connectionString;
     private readonly string _siloKey;
     private readonly LocalReplicas _localReplicas;
@@ -79,6 +80,7 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain
         _metrics = metrics;
         // Read in OnActivateAsync, not by [PersistentState]: see GrainStateSlot.
         _checkpoint = new GrainStateSlot<ReplicaCheckpoint>(checkpointStorage, CheckpointStateName, this.GetGrainId());
+        _checkpointStorage = checkpointStorage;
         _connectionString = storage.Value.ConnectionString;
         _siloKey = SiloKeys.Of(silo);
         _localReplicas = localReplicas;
@@ -103,7 +105,11 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain
             _machine.AppliedIndex,
             Reachable: true,
             IsLearner: _node.Conf.IsLearner(_key.Replica),
-            Incarnation: _incarnation));
+            Incarnation: _incarnation,
+            DataBytes: _machine.DataBytes,
+            KeyCount: _machine.Count,
+            WritesApplied: _writesApplied,
+            RangeVersion: _machine.RangeVersion));
     }
 
     public Task Ensure() => Task.CompletedTask;
@@ -135,6 +141,11 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain
             r.TrySetException(error);
         }
 
+        foreach (var s in _pendingSplits.Values)
+        {
+            s.Done.TrySetException(error);
+        }
+
         foreach (var r in _readsWaitingForApply)
         {
             r.Done.TrySetException(error);
@@ -149,6 +160,7 @@ public sealed partial class ShardReplicaGrain : Grain, IShardReplicaGrain
 
         _pendingWrites.Clear();
         _pendingReadIndex.Clear();
+        _pendingSplits.Clear();
         _readsWaitingForApply.Clear();
         DeactivateOnIdle();
     }

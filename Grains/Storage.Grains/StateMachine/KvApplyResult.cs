@@ -2,12 +2,13 @@ namespace Storage.StateMachine;
 
 /// <summary>
 /// The outcome of <see cref="KvStateMachine.Apply"/>. Construct with <see cref="Applied"/>,
-/// <see cref="Conflict"/> or <see cref="Stale"/>; fields that do not belong to the status are 0/false.
+/// <see cref="Conflict"/>, <see cref="Stale"/> or <see cref="WrongShard"/>; fields that do not belong to the status are 0/false.
 /// </summary>
 public sealed record KvApplyResult
 {
-    private KvApplyResult(KvApplyStatus status, long version, bool existed, long expectedVersion, long actualVersion, long lastSequence, bool isReplay)
+    private KvApplyResult(KvApplyStatus status, long version, bool existed, long expectedVersion, long actualVersion, long lastSequence, bool isReplay, long mapVersion = 0)
     {
+        MapVersion = mapVersion;
         Status = status;
         Version = version;
         Existed = existed;
@@ -33,6 +34,9 @@ public sealed record KvApplyResult
 
     /// <summary>Stale: the client's last applied sequence, which this command's sequence is below.</summary>
     public long LastSequence { get; }
+
+    /// <summary>WrongShard: the shard map version that set the shard's current range.</summary>
+    public long MapVersion { get; }
 
     /// <summary>
     /// True when the answer came from the exactly-once table: the command repeated the client's last
@@ -66,12 +70,19 @@ public sealed record KvApplyResult
         return new(KvApplyStatus.Stale, 0, false, 0, 0, lastSequence, false);
     }
 
+    public static KvApplyResult WrongShard(long mapVersion)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(mapVersion, 1);
+        return new(KvApplyStatus.WrongShard, 0, false, 0, 0, 0, false, mapVersion);
+    }
+
     /// <summary>The same outcome, flagged as answered from the exactly-once table.</summary>
-    public KvApplyResult AsReplay() => new(Status, Version, Existed, ExpectedVersion, ActualVersion, LastSequence, true);
+    public KvApplyResult AsReplay() => new(Status, Version, Existed, ExpectedVersion, ActualVersion, LastSequence, true, MapVersion);
 
     /// <summary>
     /// The app-facing form: a <see cref="WriteResult"/> for a success; otherwise throws
-    /// <see cref="VersionConflictException"/> (conflict) or <see cref="InvalidRequestException"/> (stale).
+    /// <see cref="VersionConflictException"/> (conflict), <see cref="InvalidRequestException"/> (stale) or
+    /// <see cref="WrongShardException"/> (the shard no longer owns the key).
     /// </summary>
     public WriteResult ToWriteResult(string key) => Status switch
     {
@@ -80,6 +91,7 @@ public sealed record KvApplyResult
         KvApplyStatus.Stale => throw new InvalidRequestException(
             $"stale write id for '{key}': its sequence is below the client's last applied sequence {LastSequence}; " +
             "this request was not applied (an earlier attempt of it may have been)"),
+        KvApplyStatus.WrongShard => throw new WrongShardException(MapVersion),
         _ => throw new InvalidOperationException($"unknown status {Status}"),
     };
 }

@@ -14,4 +14,10 @@ public enum KvApplyStatus : byte
     /// write the client already moved past, so it was not applied (an earlier copy of it may have been).
     /// </summary>
     Stale = 3,
+
+    /// <summary>
+    /// The key's hash is outside the shard's range: the shard was split before this write was applied, so it was
+    /// not applied here and belongs to the shard that took the key. Never remembered in the exactly-once table.
+    /// </summary>
+    WrongShard = 4,
 }

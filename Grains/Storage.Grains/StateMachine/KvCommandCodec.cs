@@ -16,6 +16,14 @@ namespace Storage.StateMachine;
 /// [Put, CAS]              varint value length, then value bytes
 /// uint32  CRC-32 of every byte before it
 /// </code>
+/// <para>A <see cref="SplitCommand"/> (kind 5) has the same first two bytes and checksum, with its own body:</para>
+/// <code>
+/// uint64  parent range start, uint64 parent range end, uint64 split point
+/// varint  new shard id, varint new map version
+/// varint  replica count n, then n x (varint parent replica id, varint child replica id)
+/// </code>
+/// <see cref="Decode"/> reads client writes only and rejects a split, so a split cannot enter a log through the write
+/// path; the replica tells the two apart with <see cref="IsSplit"/>.
 /// The checksum is per entry because a log entry is read back alone (by a follower, after a restart);
 /// it catches bit flips that the structural checks cannot see, e.g. inside a value.
 /// </summary>
@@ -72,38 +80,87 @@ public static class KvCommandCodec
         return writer.ToArray();
     }
 
-    /// <summary>Decodes a command; throws <see cref="BinaryFormatException"/> for anything but a well-formed, intact buffer.</summary>
+    /// <summary>True when <paramref name="buffer"/> is tagged as a <see cref="SplitCommand"/> (checked in full by <see cref="DecodeSplit"/>).</summary>
+    public static bool IsSplit(ReadOnlySpan<byte> buffer) =>
+        buffer.Length >= 2 && buffer[0] == FormatVersion && buffer[1] == (byte)KvCommandKind.Split;
+
+    public static byte[] EncodeSplit(SplitCommand split)
+    {
+        ArgumentNullException.ThrowIfNull(split);
+        var writer = new BinaryBufferWriter(64 + (split.ParentReplicas.Count * 20));
+        writer.WriteByte(FormatVersion);
+        writer.WriteByte((byte)KvCommandKind.Split);
+        writer.WriteUInt64(split.ParentRangeStart);
+        writer.WriteUInt64(split.ParentRangeEnd);
+        writer.WriteUInt64(split.SplitAt);
+        writer.WriteVarUInt64((ulong)split.NewShardId);
+        writer.WriteVarUInt64((ulong)split.NewMapVersion);
+        writer.WriteVarUInt64((ulong)split.ParentReplicas.Count);
+        for (var k = 0; k < split.ParentReplicas.Count; k++)
+        {
+            writer.WriteVarUInt64((ulong)split.ParentReplicas[k]);
+            writer.WriteVarUInt64((ulong)split.ChildReplicas[k]);
+        }
+
+        writer.WriteUInt32(Crc32.HashToUInt32(writer.WrittenSpan));
+        return writer.ToArray();
+    }
+
+    /// <summary>Decodes a split; throws <see cref="BinaryFormatException"/> for anything but a well-formed, intact split command.</summary>
+    public static SplitCommand DecodeSplit(ReadOnlySpan<byte> buffer)
+    {
+        const string what = "split command";
+        var reader = Open(buffer, what, out var kind, out var kindOffset);
+        if (kind != KvCommandKind.Split)
+        {
+            throw reader.Error($"kind {(byte)kind} is not a split", kindOffset);
+        }
+
+        var start = (ulong)reader.ReadInt64("parent range start");
+        var end = (ulong)reader.ReadInt64("parent range end");
+        var splitAt = (ulong)reader.ReadInt64("split point");
+        int at = reader.Position;
+        var shardId = reader.ReadVarInt63("new shard id");
+        var version = reader.ReadVarInt63("new map version");
+        if (shardId > int.MaxValue)
+        {
+            throw reader.Error($"new shard id {shardId} is out of range", at);
+        }
+
+        int count = reader.ReadLength("replica count", minBytesPerItem: 2);
+        var parents = new long[count];
+        var children = new long[count];
+        for (var k = 0; k < count; k++)
+        {
+            parents[k] = reader.ReadVarInt63("parent replica id");
+            children[k] = reader.ReadVarInt63("child replica id");
+        }
+
+        reader.EnsureEnd();
+        try
+        {
+            return new SplitCommand(start, end, splitAt, (int)shardId, version, parents, children);
+        }
+        catch (InvalidRequestException e)
+        {
+            throw reader.Error($"inconsistent split: {e.Message}", at);
+        }
+    }
+
+    /// <summary>Decodes a client write; throws <see cref="BinaryFormatException"/> for anything but a well-formed, intact buffer.</summary>
     public static KvCommand Decode(ReadOnlySpan<byte> buffer)
     {
         const string what = "KV command";
-        if (buffer.Length < 1)
+        var reader = Open(buffer, what, out var kind, out var kindOffset);
+        if (kind == KvCommandKind.Split)
         {
-            throw new BinaryFormatException($"{what}: empty buffer");
-        }
-
-        // Check the version before the checksum so that a newer format gets a precise message.
-        if (buffer[0] != FormatVersion)
-        {
-            throw new BinaryFormatException($"{what}: unsupported format version {buffer[0]} (this build reads version {FormatVersion})");
+            throw reader.Error("a split command is not a client write", kindOffset);
         }
 
         if (buffer.Length < HeaderBytes + ChecksumBytes)
         {
             throw new BinaryFormatException($"{what}: {buffer.Length} bytes is shorter than the smallest command");
         }
-
-        var body = buffer[..^ChecksumBytes];
-        uint stored = BinaryPrimitives.ReadUInt32LittleEndian(buffer[^ChecksumBytes..]);
-        uint actual = Crc32.HashToUInt32(body);
-        if (stored != actual)
-        {
-            throw new BinaryFormatException($"{what}: checksum mismatch (stored {stored:x8}, computed {actual:x8}); the entry is corrupt");
-        }
-
-        var reader = new BinaryBufferReader(body, what);
-        reader.ReadByte("format version");
-        int kindOffset = reader.Position;
-        var kind = (KvCommandKind)reader.ReadByte("kind");
         var clientId = reader.ReadGuid("client id");
         int sequenceOffset = reader.Position;
         long sequence = reader.ReadVarInt63("sequence");
@@ -131,5 +188,39 @@ public static class KvCommandCodec
             byte[] value = reader.ReadLengthPrefixed("value").ToArray();
             return new CompareAndSwapCommand(writeId, key, expected, value);
         }
+    }
+
+    /// <summary>Checks the version and the checksum and reads the kind: the common start of every command.</summary>
+    private static BinaryBufferReader Open(ReadOnlySpan<byte> buffer, string what, out KvCommandKind kind, out int kindOffset)
+    {
+        if (buffer.Length < 1)
+        {
+            throw new BinaryFormatException($"{what}: empty buffer");
+        }
+
+        // Check the version before the checksum so that a newer format gets a precise message.
+        if (buffer[0] != FormatVersion)
+        {
+            throw new BinaryFormatException($"{what}: unsupported format version {buffer[0]} (this build reads version {FormatVersion})");
+        }
+
+        if (buffer.Length < 2 + ChecksumBytes)
+        {
+            throw new BinaryFormatException($"{what}: {buffer.Length} bytes is shorter than the smallest command");
+        }
+
+        var body = buffer[..^ChecksumBytes];
+        uint stored = BinaryPrimitives.ReadUInt32LittleEndian(buffer[^ChecksumBytes..]);
+        uint actual = Crc32.HashToUInt32(body);
+        if (stored != actual)
+        {
+            throw new BinaryFormatException($"{what}: checksum mismatch (stored {stored:x8}, computed {actual:x8}); the entry is corrupt");
+        }
+
+        var reader = new BinaryBufferReader(body, what);
+        reader.ReadByte("format version");
+        kindOffset = reader.Position;
+        kind = (KvCommandKind)reader.ReadByte("kind");
+        return reader;
     }
 }

@@ -7,4 +7,7 @@ public enum KvCommandKind : byte
     Delete = 2,
     CompareAndSwap = 3,
     CompareAndDelete = 4,
+
+    /// <summary>A shard split (<see cref="SplitCommand"/>): not a client write, proposed by the directory only.</summary>
+    Split = 5,
 }

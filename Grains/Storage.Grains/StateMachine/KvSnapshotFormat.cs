@@ -5,12 +5,13 @@ namespace Storage.StateMachine;
 
 /// <summary>
 /// The snapshot (checkpoint) image of a <see cref="KvStateMachine"/>.
-/// <para>Format version 1, little-endian, varints are unsigned LEB128 (minimal):</para>
+/// <para>Format version 2, little-endian, varints are unsigned LEB128 (minimal):</para>
 /// <code>
 /// 4       magic "SKVS"
-/// uint16  format version (1)
+/// uint16  format version (2)
 /// varint  applied index
 /// varint  options.ClientIdleEntries, varint options.MaxClients
+/// varint  range version; if above 0: uint64 range start, uint64 range end   (absent in version 1)
 /// varint  key count, then per key in ordinal order:
 ///           varint key length, key UTF-8, varint version, varint value length, value
 /// varint  session count, then per session, least recently seen first:
@@ -22,11 +23,17 @@ namespace Storage.StateMachine;
 /// snapshot checksums to detect divergence. Reading checks the checksum first, then every invariant the
 /// writer guarantees (key order, version and index ranges, session order), so a corrupt or hand-edited
 /// image is rejected rather than restored into a state no replica ever had.
+/// Version 1 (written before shards could split) is still read: it has no range fields and means a shard that never
+/// split (range version 0). The range is not taken from the shard map at restore because the map may already be
+/// ahead of the log (a split published, not yet applied here): the state must remain a function of the log alone.
 /// Limited to <see cref="Array.MaxLength"/> bytes; a streaming format can replace it under a new version.
 /// </summary>
 internal static class KvSnapshotFormat
 {
-    public const ushort FormatVersion = 1;
+    public const ushort FormatVersion = 2;
+
+    /// <summary>The format before ranges; still read.</summary>
+    public const ushort FormatVersionWithoutRange = 1;
 
     private const string What = "KV snapshot";
     private static ReadOnlySpan<byte> Magic => "SKVS"u8;
@@ -40,6 +47,12 @@ internal static class KvSnapshotFormat
         w.WriteVarUInt64((ulong)machine.AppliedIndex);
         w.WriteVarUInt64((ulong)machine.Options.ClientIdleEntries);
         w.WriteVarUInt64((ulong)machine.Options.MaxClients);
+        w.WriteVarUInt64((ulong)machine.RangeVersion);
+        if (machine.RangeVersion > 0)
+        {
+            w.WriteUInt64(machine.RangeStart);
+            w.WriteUInt64(machine.RangeEnd);
+        }
 
         w.WriteVarUInt64((ulong)machine.Count);
         foreach (var (key, value) in machine.EnumerateOrdered())
@@ -71,9 +84,9 @@ internal static class KvSnapshotFormat
         }
 
         ushort version = BinaryPrimitives.ReadUInt16LittleEndian(buffer[Magic.Length..]);
-        if (version != FormatVersion)
+        if (version != FormatVersion && version != FormatVersionWithoutRange)
         {
-            throw new BinaryFormatException($"{What}: unsupported format version {version} (this build reads version {FormatVersion})");
+            throw new BinaryFormatException($"{What}: unsupported format version {version} (this build reads versions {FormatVersionWithoutRange} and {FormatVersion})");
         }
 
         if (buffer.Length < headerBytes + ChecksumBytes)
@@ -103,6 +116,23 @@ internal static class KvSnapshotFormat
 
         var options = new KvStateMachineOptions { ClientIdleEntries = idle, MaxClients = (int)maxClients };
 
+        long rangeVersion = 0;
+        ulong rangeStart = 0, rangeEnd = ulong.MaxValue;
+        if (version >= FormatVersion)
+        {
+            at = r.Position;
+            rangeVersion = r.ReadVarInt63("range version");
+            if (rangeVersion > 0)
+            {
+                rangeStart = (ulong)r.ReadInt64("range start");
+                rangeEnd = (ulong)r.ReadInt64("range end");
+                if (rangeEnd < rangeStart)
+                {
+                    throw r.Error($"range [{rangeStart:x16}, {rangeEnd:x16}] is empty", at);
+                }
+            }
+        }
+
         // Smallest key record: 1 key length + 1 version + 1 value length (bounds the count against the bytes left).
         int keyCount = r.ReadLength("key count", minBytesPerItem: 3);
         var ordered = new List<(string, KvStateMachine.StoredValue)>(keyCount);
@@ -114,6 +144,11 @@ internal static class KvSnapshotFormat
             if (previous is not null && string.CompareOrdinal(previous, key) >= 0)
             {
                 throw r.Error($"key #{i} is not in strictly ascending ordinal order", at);
+            }
+
+            if (rangeVersion > 0 && KeyHash.Of(key) is var hash && (hash < rangeStart || hash > rangeEnd))
+            {
+                throw r.Error($"key #{i} hashes to {hash:x16}, outside the range [{rangeStart:x16}, {rangeEnd:x16}]", at);
             }
 
             at = r.Position;
@@ -165,6 +200,10 @@ internal static class KvSnapshotFormat
         r.EnsureEnd();
         var machine = new KvStateMachine(options);
         machine.LoadRestored(appliedIndex, ordered, sessions);
+        if (rangeVersion > 0)
+        {
+            machine.SetRange(rangeStart, rangeEnd, rangeVersion);
+        }
         return machine;
     }
 

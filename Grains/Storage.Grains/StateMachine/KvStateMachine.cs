@@ -13,6 +13,10 @@ namespace Storage.StateMachine;
 /// answered <see cref="KvApplyStatus.Stale"/> and never applied. A client id must therefore have at most one
 /// write outstanding at a time (a router that pipelines uses one client id per lane). The table is bounded by
 /// <see cref="KvStateMachineOptions"/>; eviction is driven only by applied indexes, so replicas agree on it.</para>
+/// <para>Range: the hash range the shard owns and the shard map version that set it (<see cref="RangeVersion"/>).
+/// Version 0 means "never split": the shard owns the range the first map gave it, which the state machine does not
+/// need to know (the first split command carries it). Once set, a write whose key hashes outside the range is
+/// answered <see cref="KvApplyStatus.WrongShard"/> and not applied.</para>
 /// <para>Value arrays are stored as given and returned as stored: treat them as immutable.</para>
 /// Not thread-safe (the owning grain is single-threaded).
 /// </summary>
@@ -45,6 +49,15 @@ public sealed class KvStateMachine
     /// <summary>Sum of UTF-8 key bytes and value bytes: a size estimate for split and checkpoint decisions.</summary>
     public long DataBytes { get; private set; }
 
+    /// <summary>The shard map version that last set this shard's range; 0 if it was never split (see the class remarks).</summary>
+    public long RangeVersion { get; private set; }
+
+    /// <summary>First hash of the range (inclusive); meaningful when <see cref="RangeVersion"/> is above 0.</summary>
+    public ulong RangeStart { get; private set; }
+
+    /// <summary>Last hash of the range (inclusive); meaningful when <see cref="RangeVersion"/> is above 0.</summary>
+    public ulong RangeEnd { get; private set; } = ulong.MaxValue;
+
     /// <summary>Number of clients in the exactly-once table.</summary>
     public int TrackedClientCount => _sessions.Count;
 
@@ -57,6 +70,14 @@ public sealed class KvStateMachine
     {
         ArgumentNullException.ThrowIfNull(command);
         AdvanceTo(index);
+
+        // Proposed before a split and applied after it: the key is no longer ours. Not remembered for the client,
+        // so the retry at the shard that owns the key now is applied there (once: its table was copied at the split).
+        if (!Owns(command.Key))
+        {
+            EvictSessions();
+            return KvApplyResult.WrongShard(RangeVersion);
+        }
 
         var writeId = command.WriteId;
         KvApplyResult result;
@@ -93,6 +114,107 @@ public sealed class KvStateMachine
         return result;
     }
 
+    /// <summary>Whether <paramref name="key"/> hashes into this shard's range (always true before the first split).</summary>
+    public bool Owns(string key) => RangeVersion == 0 || Contains(KeyHash.Of(key));
+
+    /// <summary>
+    /// Applies a split at log index <paramref name="index"/>. Every replica gets the same answer, so every replica
+    /// keeps the same part: <see cref="KvSplitStatus.Split"/> drops the keys from <see cref="SplitCommand.SplitAt"/>
+    /// on and returns them, with a copy of the exactly-once table, as the new shard's state at the same index (a
+    /// write applied here before the split and retried at the new shard is answered from the copy, not applied
+    /// again). A re-proposal of a split already done is <see cref="KvSplitStatus.AlreadySplit"/>, a split that does
+    /// not fit the range <see cref="KvSplitStatus.Refused"/>; neither changes anything.
+    /// </summary>
+    public KvSplitResult ApplySplit(long index, SplitCommand split)
+    {
+        ArgumentNullException.ThrowIfNull(split);
+        AdvanceTo(index);
+        EvictSessions();
+
+        var (start, end) = RangeVersion == 0 ? (split.ParentRangeStart, split.ParentRangeEnd) : (RangeStart, RangeEnd);
+        if (RangeVersion >= split.NewMapVersion)
+        {
+            return start == split.ParentRangeStart && end < split.SplitAt
+                ? new KvSplitResult(KvSplitStatus.AlreadySplit, null, $"already split at map version {RangeVersion}")
+                : KvSplitResult.Refused($"the range [{start:x16}, {end:x16}] was set by map version {RangeVersion}, not older than the split's {split.NewMapVersion}");
+        }
+
+        if (start != split.ParentRangeStart || end != split.ParentRangeEnd)
+        {
+            return KvSplitResult.Refused($"the split was planned for range [{split.ParentRangeStart:x16}, {split.ParentRangeEnd:x16}] but the shard holds [{start:x16}, {end:x16}]");
+        }
+
+        var kept = new List<(string Key, StoredValue Value)>();
+        var moved = new List<(string Key, StoredValue Value)>();
+        foreach (var (key, value) in EnumerateOrdered())
+        {
+            (KeyHash.Of(key) >= split.SplitAt ? moved : kept).Add((key, value));
+        }
+
+        var child = new KvStateMachine(Options);
+        child.LoadRestored(index, moved, EnumerateSessions().ToList());
+        child.SetRange(split.SplitAt, end, split.NewMapVersion);
+
+        foreach (var (key, _) in moved)
+        {
+            _data.Remove(key);
+        }
+
+        _keys.LoadSorted(kept.Select(k => k.Key).ToArray());
+        DataBytes -= child.DataBytes;
+        SetRange(start, split.SplitAt - 1, split.NewMapVersion);
+        return new KvSplitResult(KvSplitStatus.Split, child, $"split at {split.SplitAt:x16}: {moved.Count} keys to shard {split.NewShardId}");
+    }
+
+    /// <summary>
+    /// The key hash that halves this shard's keys (the new shard would take the keys from it on), or null when fewer
+    /// than two keys lie in (<paramref name="rangeStart"/>, <paramref name="rangeEnd"/>] so that no such point exists.
+    /// </summary>
+    public ulong? MedianKeyHash(ulong rangeStart, ulong rangeEnd)
+    {
+        var hashes = new List<ulong>(_data.Count);
+        foreach (var key in _data.Keys)
+        {
+            var h = KeyHash.Of(key);
+            if (h >= rangeStart && h <= rangeEnd)
+            {
+                hashes.Add(h);
+            }
+        }
+
+        return MedianSplitPoint(hashes, rangeStart);
+    }
+
+    /// <summary>The median of <paramref name="hashes"/> as a split point above <paramref name="rangeStart"/>, or null if there is none.</summary>
+    public static ulong? MedianSplitPoint(List<ulong> hashes, ulong rangeStart)
+    {
+        ArgumentNullException.ThrowIfNull(hashes);
+        hashes.Sort();
+        if (hashes.Count < 2)
+        {
+            return null;
+        }
+
+        // The upper half starts at the median; equal hashes (one hot key) cannot be cut apart, so move up to the
+        // first distinct one, and if every hash is the same there is no point that splits them.
+        var i = hashes.Count / 2;
+        while (i < hashes.Count && hashes[i] == hashes[i - 1])
+        {
+            i++;
+        }
+
+        if (i == hashes.Count)
+        {
+            i = hashes.Count / 2;
+            while (i > 0 && hashes[i] == hashes[i - 1])
+            {
+                i--;
+            }
+        }
+
+        return i == 0 || hashes[i] <= rangeStart ? null : hashes[i];
+    }
+
     /// <summary>Records that the entry at <paramref name="index"/> carried no KV command (a leader's no-op, a membership change).</summary>
     public void ApplyNoOp(long index)
     {
@@ -111,7 +233,14 @@ public sealed class KvStateMachine
     /// ordinally after <paramref name="startAfter"/> (null: from the first), in ordinal order.
     /// <see cref="ScanPage.ContinueAfter"/> is the last returned key when more matching keys exist, else null.
     /// </summary>
-    public ScanPage Scan(string? prefix, string? startAfter, int limit)
+    public ScanPage Scan(string? prefix, string? startAfter, int limit) => Scan(prefix, startAfter, limit, 0, ulong.MaxValue);
+
+    /// <summary>
+    /// As <see cref="Scan(string?, string?, int)"/>, counting only keys whose hash lies in [<paramref name="rangeStart"/>,
+    /// <paramref name="rangeEnd"/>]: the range the caller's shard map gives this shard, so that a replica that has not
+    /// applied a split yet does not also return keys the new shard answers for.
+    /// </summary>
+    public ScanPage Scan(string? prefix, string? startAfter, int limit, ulong rangeStart, ulong rangeEnd)
     {
         if (limit < 1)
         {
@@ -124,6 +253,8 @@ public sealed class KvStateMachine
         bool afterCursor = startAfter is not null && string.CompareOrdinal(startAfter, prefix) >= 0;
         string? from = afterCursor ? startAfter : (prefix.Length == 0 ? null : prefix);
 
+        var filter = rangeStart != 0 || rangeEnd != ulong.MaxValue;
+        bool InRange(ulong hash) => hash >= rangeStart && hash <= rangeEnd;
         var items = new List<KeyValue>(Math.Min(limit, 256));
         string? continueAfter = null;
         foreach (string key in _keys.EnumerateFrom(from, inclusive: !afterCursor))
@@ -131,6 +262,11 @@ public sealed class KvStateMachine
             if (!key.StartsWith(prefix, StringComparison.Ordinal))
             {
                 break;
+            }
+
+            if (filter && !InRange(KeyHash.Of(key)))
+            {
+                continue;
             }
 
             if (items.Count == limit)
@@ -206,6 +342,16 @@ public sealed class KvStateMachine
             _sessions.Add(s.ClientId, _sessionOrder.AddLast(new SessionEntry(s.ClientId, s.LastSequence, s.LastResult, s.LastIndex)));
         }
     }
+
+    /// <summary>Sets the range (snapshot restore, split).</summary>
+    internal void SetRange(ulong start, ulong end, long version)
+    {
+        RangeStart = start;
+        RangeEnd = end;
+        RangeVersion = version;
+    }
+
+    private bool Contains(ulong hash) => hash >= RangeStart && hash <= RangeEnd;
 
     private void AdvanceTo(long index)
     {

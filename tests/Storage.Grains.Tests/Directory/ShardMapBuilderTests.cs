@@ -73,6 +73,10 @@ public class ShardMapBuilderTests
         Assert.Equal(parent.Replicas.Select(r => r.SiloKey), child.Replicas.Select(r => r.SiloKey));
         Assert.Equal(new long[] { 25, 26, 27 }, child.Replicas.Select(r => r.ReplicaId));
         Assert.Equal(28, split.NextReplicaId);
+        Assert.Equal(5, child.ParentShard);
+        Assert.Equal(-1, shrunk.ParentShard);
+        Assert.All(map.Shards, s => Assert.Equal(-1, s.ParentShard));
+        Assert.Equal(parent.Replicas.Select(r => r.Role), child.Replicas.Select(r => r.Role));
         foreach (var shard in map.Shards.Where(s => s.ShardId != 5))
         {
             Assert.Equal(shard, split.FindShard(shard.ShardId));
