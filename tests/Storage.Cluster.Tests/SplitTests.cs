@@ -342,22 +342,6 @@ public sealed class SplitTests : IClassFixture<SplitClusterFixture>
             return s is { LeaderReplica: > 0 } ? s : null;
         })).LeaderReplica;
 
-    private static async Task<T> WaitForAsync<T>(Func<Task<T?>> probe) where T : class
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (true)
-        {
-            if (await probe() is { } value)
-            {
-                return value;
-            }
-
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException("condition not reached within 30 s");
-            }
-
-            await Task.Delay(100);
-        }
-    }
+    private static Task<T> WaitForAsync<T>(Func<Task<T?>> probe)
+        where T : class => Eventually.WaitForAsync(probe, 100);
 }

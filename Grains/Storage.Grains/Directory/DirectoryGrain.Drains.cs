@@ -53,7 +53,7 @@ public sealed partial class DirectoryGrain
             _state.State.Drains.Add(drain);
         }
 
-        await _state.WriteStateAsync();
+        await PersistAsync();
         LogDraining(silo, leaving ? "its shutdown" : "an operator");
     }
 
@@ -67,7 +67,7 @@ public sealed partial class DirectoryGrain
 
         if (_state.State.Drains.RemoveAll(d => d.Silo == silo) > 0)
         {
-            await _state.WriteStateAsync();
+            await PersistAsync();
             LogUndrained(silo);
         }
     }
@@ -76,7 +76,7 @@ public sealed partial class DirectoryGrain
     {
         await LoadAsync();
         return new PlacementStatus(
-            _state.State.Map?.Version ?? 0,
+            _published?.Version ?? 0,
             _state.State.Moves.ToList(),
             _state.State.Drains.Select(d => d.Silo).ToList(),
             GivenUpSilos(),

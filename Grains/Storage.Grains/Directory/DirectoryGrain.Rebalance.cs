@@ -21,7 +21,7 @@ public sealed partial class DirectoryGrain
             await LoadAsync();
             if (_state.State.Drains.RemoveAll(d => d.Silo == silo && d.Leaving) > 0)
             {
-                await _state.WriteStateAsync();
+                await PersistAsync();
                 LogUndrained(silo);
             }
         }
@@ -65,7 +65,7 @@ public sealed partial class DirectoryGrain
             {
                 if (dirty)
                 {
-                    await _state.WriteStateAsync();
+                    await PersistAsync();
                 }
 
                 return;
@@ -93,7 +93,7 @@ public sealed partial class DirectoryGrain
             {
                 if (dirty)
                 {
-                    await _state.WriteStateAsync();
+                    await PersistAsync();
                 }
 
                 return;
@@ -106,7 +106,7 @@ public sealed partial class DirectoryGrain
                 _state.State.Moves.Add(new ReplicaMove(move.ShardId, move.ReplicaId, move.From, move.To, MoveKind.Relocate, next.Version, now));
             }
 
-            await _state.WriteStateAsync();
+            await PersistAsync();
             _metrics.MapVersion = next.Version;
             _metrics.MovesPlanned.Add(plan.Moves.Count);
             _metrics.MovesInFlight = _state.State.Moves.Count;

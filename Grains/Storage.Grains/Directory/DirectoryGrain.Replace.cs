@@ -174,7 +174,7 @@ public sealed partial class DirectoryGrain
         _state.State.Map = newMap;
         _state.State.MembershipChanges.Add(change);
         _state.State.Moves.Add(new ReplicaMove(shardId, leaving != 0 ? leaving : joining, from, target?.SiloKey ?? "", MoveKind.Replace, newMap.Version, now));
-        await _state.WriteStateAsync();
+        await PersistAsync();
         _maps.Update(newMap);
         LogMembershipChangeStarted(shardId, Describe(change), newMap.Version);
         return change;
@@ -211,7 +211,7 @@ public sealed partial class DirectoryGrain
                     break;
                 case MembershipStepKind.UpdateMap:
                     _state.State.Map = step.Map!;
-                    await _state.WriteStateAsync();
+                    await PersistAsync();
                     _maps.Update(step.Map!);
                     break;
                 case MembershipStepKind.Retire:
@@ -260,7 +260,7 @@ public sealed partial class DirectoryGrain
     {
         var changes = _state.State.MembershipChanges;
         changes[changes.IndexOf(old)] = updated;
-        await _state.WriteStateAsync();
+        await PersistAsync();
         return updated;
     }
 
@@ -269,7 +269,7 @@ public sealed partial class DirectoryGrain
         _state.State.MembershipChanges.Remove(change);
         var moved = change.Leaving != 0 ? change.Leaving : change.Joining;
         _state.State.Moves.RemoveAll(m => m.Kind == MoveKind.Replace && m.ShardId == change.ShardId && m.ReplicaId == moved);
-        await _state.WriteStateAsync();
+        await PersistAsync();
         LogMembershipChangeFinished(change.ShardId, Describe(change), how, (DateTime.UtcNow - change.StartedAt).TotalSeconds);
     }
 

@@ -150,7 +150,7 @@ public sealed partial class DirectoryGrain
         // that no other change hands them out while the split is pending.
         _state.State.PendingSplit = new PendingSplit(shard.ShardId, point, KvCommandCodec.EncodeSplit(command), target, DateTime.UtcNow);
         _state.State.Map = map with { NextReplicaId = target.NextReplicaId };
-        await _state.WriteStateAsync();
+        await PersistAsync();
         LogSplitStarted(shard.ShardId, point, child.ShardId, target.Version, why);
         return await FinishPendingSplitAsync();
     }
@@ -168,7 +168,7 @@ public sealed partial class DirectoryGrain
         {
             // Published already (the pending record is cleared in the same write; kept only by hand-edited state).
             _state.State.PendingSplit = null;
-            await _state.WriteStateAsync();
+            await PersistAsync();
             return map.Version;
         }
 
@@ -182,7 +182,7 @@ public sealed partial class DirectoryGrain
         catch (InvalidRequestException e)
         {
             _state.State.PendingSplit = null;
-            await _state.WriteStateAsync();
+            await PersistAsync();
             LogSplitRefused(pending.ShardId, e.Message);
             throw;
         }
@@ -190,7 +190,7 @@ public sealed partial class DirectoryGrain
         var published = Rebase(map, pending, command);
         _state.State.Map = published;
         _state.State.PendingSplit = null;
-        await _state.WriteStateAsync();
+        await PersistAsync();
 
         var now = DateTime.UtcNow;
         _lastSplitAt[pending.ShardId] = now;

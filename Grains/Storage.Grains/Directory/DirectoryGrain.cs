@@ -27,6 +27,9 @@ public sealed partial class DirectoryGrain : Grain, IDirectoryGrain
     private bool _loaded;
     private Task? _loading;
 
+    // The last map known durable: what readers get (see PersistAsync).
+    private ShardMap? _published;
+
     public DirectoryGrain(
         [FromKeyedServices(StorageProviders.Checkpoints)] IGrainStorage storage,
         IClusterMembershipService membership,
@@ -67,6 +70,7 @@ public sealed partial class DirectoryGrain : Grain, IDirectoryGrain
         try
         {
             await _state.ReadStateAsync();
+            _published = _state.State.Map;
             _loaded = true;
         }
         finally
@@ -75,10 +79,20 @@ public sealed partial class DirectoryGrain : Grain, IDirectoryGrain
         }
     }
 
+    /// <summary>
+    /// Writes the state and only then shows its map to readers: a step is decided on the in-memory state, and a map
+    /// that is not yet durable (or that loses to another activation's write) must never be handed out.
+    /// </summary>
+    private async Task PersistAsync()
+    {
+        await _state.WriteStateAsync();
+        _published = _state.State.Map;
+    }
+
     public async Task<ShardMap?> GetShardMap()
     {
         await LoadAsync();
-        if (_state.State.Map is { } map)
+        if (_published is { } map)
         {
             return map;
         }
@@ -113,12 +127,13 @@ public sealed partial class DirectoryGrain : Grain, IDirectoryGrain
         _state.State.Map = created;
         try
         {
-            await _state.WriteStateAsync();
+            await PersistAsync();
         }
         catch (InconsistentStateException)
         {
             await _state.ReadStateAsync();
-            return _state.State.Map;
+            _published = _state.State.Map;
+            return _published;
         }
 
         LogCreated(created.Version, created.Shards.Count, _options.ReplicationFactor, string.Join(", ", silos.Select(s => $"{s.SiloKey} ({s.Region}/{s.Zone})")));

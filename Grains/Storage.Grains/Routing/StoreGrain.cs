@@ -274,6 +274,14 @@ public sealed partial class StoreGrain : Grain, IStore
             {
                 last = e;
                 _hints.Forget(shard.ShardId, target);
+                if (e.Leader != 0 && !replicas.Contains(e.Leader)
+                    && (await _maps.GetAsync(refresh: true)).FindShard(shard.ShardId) is { } newer)
+                {
+                    // The group has a member this router's map does not name yet (a replacement): route by a newer map.
+                    shard = newer;
+                    replicas = newer.Replicas.Select(r => r.ReplicaId).ToList();
+                }
+
                 if (e.Leader != 0 && e.Leader != target && replicas.Contains(e.Leader))
                 {
                     _hints.Set(shard.ShardId, e.Leader);
