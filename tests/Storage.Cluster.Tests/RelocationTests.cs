@@ -112,7 +112,11 @@ public sealed class RelocationTests : IAsyncLifetime
         // each of which moved a stand-in before (a slower machine makes fewer passes, which can only move less).
         await Task.Delay(TimeSpan.FromSeconds(8));
         var meanwhile = await _cluster.WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
-        AssertMovesBounded(standing, meanwhile, 0);
+
+        // No move is asked for (below), but a silo that joins takes over a range of Orleans' grain directory, and a
+        // stand-in registered there can be re-activated once while it changes hands (seen in CI: 2 of 12 replicas,
+        // once each, with no move asked). What this guards against is a stand-in moved again and again.
+        AssertMovesBounded(standing, meanwhile, 1);
         Assert.Equal(0, relocations.Started);
 
         // Stopping a silo hands its grain directory partition over, which can re-activate a replica or two; count
