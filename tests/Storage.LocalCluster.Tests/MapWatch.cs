@@ -94,7 +94,7 @@ internal sealed class MapWatch : IAsyncDisposable
                         Interlocked.Add(ref _skipped, (int)(map.Version - last.Version - 1));
                     }
 
-                    _steps.Enqueue(new MapStep(map.Version, DateTime.UtcNow, Diff(last, map), map));
+                    _steps.Enqueue(new MapStep(map.Version, DateTime.UtcNow, Diff(last, map)));
                     Volatile.Write(ref _last, map);
                 }
             }
@@ -122,5 +122,5 @@ internal sealed class MapWatch : IAsyncDisposable
     }
 }
 
-/// <summary>One new map version, the moves it made, and the map itself.</summary>
-internal sealed record MapStep(long Version, DateTime SeenAt, IReadOnlyList<string> Moves, ShardMap Map);
+/// <summary>One new map version and the moves it made.</summary>
+internal sealed record MapStep(long Version, DateTime SeenAt, IReadOnlyList<string> Moves);

@@ -12,8 +12,7 @@ namespace Storage.LocalCluster.Tests;
 /// <see cref="StorageClient"/>: silos join with new names and silos leave (SIGTERM: they drain themselves; kill -9:
 /// given up after <c>Storage:Directory:GiveUpAfter</c>), and a silo comes back under a new address. The histories must
 /// be linearizable, no acknowledged write lost, no operation failed after the client's retries, replicas and leaders
-/// evenly spread at the end, and the moves close to the fewest possible. While the new silos fill, a shard is split
-/// (an operator's split, forced mid-run). The workload's seed is printed;
+/// evenly spread at the end, and the moves close to the fewest possible. The workload's seed is printed;
 /// <c>STORAGE_SCALE_SEED=n</c> replays its choices (the cluster's timing is not replayable).
 /// </summary>
 public sealed class ScaleOutInTests
@@ -27,7 +26,7 @@ public sealed class ScaleOutInTests
     public ScaleOutInTests(ITestOutputHelper output) => _output = output;
 
     [Fact]
-    public async Task ThreeSilosJoinAndAShardSplitsThenThreeLeaveUnderLoadWithNearMinimalMovesAndAnEvenSpread()
+    public async Task ThreeSilosJoinThenThreeLeaveUnderLoadWithNearMinimalMovesAndAnEvenSpread()
     {
         var seed = Seed();
         using var temp = new TempDirectory("lc-scale");
@@ -55,15 +54,13 @@ public sealed class ScaleOutInTests
             var outBegan = clock.Elapsed;
             _output.WriteLine($"[{outBegan.TotalSeconds,6:0.0} s] the new silos took {(outBegan - adding).TotalSeconds:0.0} s to be ready");
 
-            // 2. A split forced while the new silos fill: the clients' keys of the upper half change shard under them.
             var all = Names(cluster, 0, 1, 2, 3, 4, 5);
-            var split = await ForceSplitAsync(cluster, client, workload.Keys, start.Map, clock);
-            var scaledOut = await ConvergeAsync(cluster, client, all, clock, "6 silos after 3 joined and a split");
-            var outMinimum = SplitMinimum(watch, split, start.Map, all);
+            var outMinimum = Spread.MinimumMoves(start.Map, all);
+            var scaledOut = await ConvergeAsync(cluster, client, all, clock, "6 silos after 3 joined");
             var outMoves = watch.MovesBetween(start.Map.Version, scaledOut.Map.Version);
             var madeOut = await MovesMadeAsync(cluster) - madeAtStart;
 
-            // 3. Scale in: one silo per region leaves, so the rest can still hold a replica of every shard per region.
+            // 2. Scale in: one silo per region leaves, so the rest can still hold a replica of every shard per region.
             //    A crash first (its replicas are re-placed once it is given up), then two graceful stops at once (they drain).
             var inBegan = clock.Elapsed;
             var (crashed, drained) = (cluster.Silo(1), new[] { cluster.Silo(3), cluster.Silo(5) });
@@ -84,9 +81,7 @@ public sealed class ScaleOutInTests
             var outP99 = workload.Percentile(99, outBegan, scaledOut.At);
             var inP99 = workload.Percentile(99, inBegan, scaledIn.At);
             var quiet = workload.Percentile(99, scaledIn.At, clock.Elapsed);
-            var newShards = NewShards(start.Map, scaledOut.Map);
-            Report($"scale out 3 -> 6 with shard {split.Parent.ShardId} split (map version {split.VersionBefore} -> {split.Version}) into {string.Join(", ", newShards.Select(s => $"shard {s.ShardId} (parent {s.ParentShard})"))}",
-                outMoves, madeOut, outMinimum, scaledOut.At - outBegan, outP99);
+            Report("scale out 3 -> 6", outMoves, madeOut, outMinimum, scaledOut.At - outBegan, outP99);
             Report("scale in 6 -> 3 (1 kill -9, 2 SIGTERM)", inMoves, madeIn, inMinimum, scaledIn.At - inBegan, inP99);
             _output.WriteLine($"p99 once converged: {Ms(quiet.Latency)} over {quiet.Count} ops");
             _output.WriteLine($"{workload.Operations} operations ({workload.Ledger.Count} ledger writes), {workload.Failures.Count} failed after the client's retries; "
@@ -96,14 +91,6 @@ public sealed class ScaleOutInTests
                 _output.WriteLine($"  failed: {failure}");
             }
 
-            Assert.True(split.Version > split.VersionBefore, $"the split returned map version {split.Version}, not newer than {split.VersionBefore}");
-            // The split's shard, and only it, is in the maps after: the parent kept, one more shard that names it.
-            Assert.Equal(start.Map.Shards.Count + 1, scaledOut.Map.Shards.Count);
-            Assert.Equal(start.Map.Shards.Count + 1, scaledIn.Map.Shards.Count);
-            Assert.NotNull(scaledIn.Map.FindShard(split.Parent.ShardId));
-            var child = Assert.Single(newShards);
-            Assert.Equal(split.Parent.ShardId, child.ParentShard);
-            Assert.Equal(child.ShardId, Assert.Single(NewShards(start.Map, scaledIn.Map)).ShardId);
             Assert.True(check.IsLinearizable, check.Render());
             Assert.True(lost.Count == 0, $"{lost.Count} acknowledged writes lost:\n  {string.Join("\n  ", lost.Take(20))}");
             Assert.True(workload.Failures.Count == 0, $"{workload.Failures.Count} operations failed after the client's retries, e.g. {workload.Failures.FirstOrDefault()}");
@@ -180,67 +167,6 @@ public sealed class ScaleOutInTests
             throw;
         }
     }
-
-    /// <summary>
-    /// Splits a shard while the new silos fill: one with no replica moved yet, holding the most of the clients' shared
-    /// keys (the split point halves its keys, so some change shard under the clients). A shard with moves in flight is
-    /// refused (<see cref="ShardBusyException"/>, nothing changed): another is picked. Returns the parent as in the
-    /// first map and the map versions just before and of the split.
-    /// </summary>
-    private async Task<(ShardInfo Parent, long VersionBefore, long Version)> ForceSplitAsync(
-        LocalCluster cluster, StorageClient client, IReadOnlyList<string> keys, ShardMap start, Stopwatch clock)
-    {
-        var directory = cluster.Client.GetGrain<IDirectoryGrain>(0);
-        for (var attempt = 1; ; attempt++)
-        {
-            var placement = await directory.GetPlacement();
-            var map = await directory.GetShardMap() ?? throw new InvalidOperationException("no shard map");
-            var parent = map.Shards
-                .Where(s => start.FindShard(s.ShardId) is { } was && Placed(was) == Placed(s) && placement.Moves.All(m => m.ShardId != s.ShardId))
-                .OrderByDescending(s => keys.Count(k => s.Contains(KeyHash.Of(k))))
-                .ThenBy(s => s.ShardId)
-                .FirstOrDefault()
-                ?? throw new InvalidOperationException($"every shard of map version {map.Version} has moved a replica or has one moving: none is left to split from the first placement");
-            try
-            {
-                var version = await client.SplitAsync(parent.ShardId);
-                _output.WriteLine($"[{clock.Elapsed.TotalSeconds,6:0.0} s] split shard {parent.ShardId} ({keys.Count(k => parent.Contains(KeyHash.Of(k)))} shared keys): map version {map.Version} -> {version}");
-                return (start.FindShard(parent.ShardId)!, map.Version, version);
-            }
-            catch (ShardBusyException e) when (attempt < 50)
-            {
-                _output.WriteLine($"[{clock.Elapsed.TotalSeconds,6:0.0} s] split of shard {parent.ShardId} refused: {e.Message}");
-                await Task.Delay(200);
-            }
-        }
-    }
-
-    /// <summary>
-    /// The fewest moves for the scale out with the split: as if the split had come first, from the first map with the
-    /// new shard's replicas on its parent's silos. That holds when the parent had moved nothing at the split: proved when
-    /// no version came between the map the parent was picked from and the split's, or by the split's own map (the new
-    /// shard placed as the parent was). Otherwise a parent replica moved before may have taken the new shard's along for
-    /// free, so each of them may save one move.
-    /// </summary>
-    private int SplitMinimum(MapWatch watch, (ShardInfo Parent, long VersionBefore, long Version) split, ShardMap start, IReadOnlyDictionary<string, string> silos)
-    {
-        var minimum = Spread.MinimumMoves(start.Shards.SelectMany(s => s.Replicas).Concat(split.Parent.Replicas), silos);
-        var atSplit = watch.Steps.FirstOrDefault(s => s.Version == split.Version)?.Map.Shards.FirstOrDefault(s => s.ParentShard == split.Parent.ShardId);
-        if (split.Version == split.VersionBefore + 1 || (atSplit is not null && Placed(atSplit) == Placed(split.Parent)))
-        {
-            return minimum;
-        }
-
-        _output.WriteLine($"the parent's placement at the split is not known to be the first one: the minimum allows {split.Parent.Replicas.Count} moves fewer");
-        return minimum - split.Parent.Replicas.Count;
-    }
-
-    /// <summary>The shards of <paramref name="map"/> that the first map did not have.</summary>
-    private static IReadOnlyList<ShardInfo> NewShards(ShardMap start, ShardMap map) =>
-        map.Shards.Where(s => start.FindShard(s.ShardId) is null).ToList();
-
-    /// <summary>Where a shard's replicas sit, in order ("silo-0,silo-1,silo-2").</summary>
-    private static string Placed(ShardInfo shard) => string.Join(",", shard.Replicas.Select(r => r.SiloKey));
 
     private static LocalClusterOptions Options(string dataDirectory, TimeSpan giveUpAfter, int silos = 3)
     {

@@ -34,9 +34,6 @@ internal sealed class ScaleWorkload
 
     public string Prefix { get; }
 
-    /// <summary>The shared keys the clients write and read linearizably.</summary>
-    public IReadOnlyList<string> Keys => _keys;
-
     /// <summary>Acknowledged ledger writes: key → version and value.</summary>
     public IReadOnlyDictionary<string, (long Version, string Value)> Ledger => _ledger;
 

@@ -90,14 +90,10 @@ internal static class Spread
     /// the ceiling of a staying silo's share; every silo below the floor of its share must receive that many. A move
     /// does one of each, so the larger sum bounds the region's moves (and is reachable).
     /// </summary>
-    public static int MinimumMoves(ShardMap before, IReadOnlyDictionary<string, string> after) =>
-        MinimumMoves(before.Shards.SelectMany(s => s.Replicas), after);
-
-    /// <summary>As <see cref="MinimumMoves(ShardMap, IReadOnlyDictionary{string, string})"/>, from the replicas of every shard.</summary>
-    public static int MinimumMoves(IEnumerable<ReplicaInfo> before, IReadOnlyDictionary<string, string> after)
+    public static int MinimumMoves(ShardMap before, IReadOnlyDictionary<string, string> after)
     {
         var minimum = 0;
-        foreach (var region in before.GroupBy(r => r.Region))
+        foreach (var region in before.Shards.SelectMany(s => s.Replicas).GroupBy(r => r.Region))
         {
             var counts = region.GroupBy(r => r.SiloKey).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
             var staying = after.Where(s => s.Value == region.Key).Select(s => s.Key).ToList();
