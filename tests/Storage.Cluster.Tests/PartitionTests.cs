@@ -56,7 +56,9 @@ public sealed class PartitionTests : IAsyncLifetime
     public async Task PausedLeaderIsReplacedAndCatchesUpWhenResumed()
     {
         var store = _cluster.Store;
-        var status = await store.GetStatusAsync();
+
+        // A snapshot in which every shard has a leader: leadership may be moving (balancing) at any other moment.
+        var status = await _cluster.WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
         var shard = status.Shards[1];
         var leaderKey = $"{shard.ShardId}/{shard.LeaderReplica}";
         var map = await _cluster.ShardMapAsync();
